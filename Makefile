@@ -1,0 +1,88 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# pfnmap: `make` builds build/pfnmap (and build/pfnmap-top, the same
+# program), `make STATIC=1` a self-contained static one, `make V=1` shows
+# the commands.  `make test` runs every test (see scripts/test-all.sh).
+
+OUTPUT		?= build
+CLANG		?= clang
+BPFTOOL		?= bpftool
+LLVM_STRIP	?= llvm-strip
+CC		?= gcc
+ARCH		:= $(shell uname -m | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/')
+VERSION		:= $(shell git describe --always --dirty 2>/dev/null || echo 0.1)
+
+CFLAGS		?= -g -O2
+CFLAGS		+= -std=gnu11 -Wall -Wextra -Wno-missing-field-initializers
+CPPFLAGS	+= -Iinclude -Iuser -I$(OUTPUT) -DPFNMAP_VERSION='"$(VERSION)"'
+LDLIBS		:= -lbpf -lelf -lz -lm
+BPF_CFLAGS	:= -g -O2 -Wall -target bpf -D__TARGET_ARCH_$(ARCH) \
+		   -Ivmlinux -Iinclude -Ibpf
+
+ifeq ($(STATIC),1)
+LDFLAGS		+= -static
+endif
+
+ifeq ($(V),1)
+Q		=
+msg		=
+else
+Q		= @
+msg		= @printf '  %-8s %s\n' "$(1)" "$(2)";
+endif
+
+USER_SRCS	:= $(wildcard user/*.c)
+USER_OBJS	:= $(patsubst user/%.c,$(OUTPUT)/user/%.o,$(USER_SRCS))
+STRESS_SRCS	:= $(wildcard tests/workloads/*.c)
+
+.PHONY: all clean test unit check-host vm-test bench
+all: $(OUTPUT)/pfnmap $(OUTPUT)/pfnmap-top $(OUTPUT)/pfnmap-stress
+
+$(OUTPUT) $(OUTPUT)/user $(OUTPUT)/tests:
+	$(Q)mkdir -p $@
+
+$(OUTPUT)/pfnmap.bpf.o: bpf/pfnmap.bpf.c bpf/pfnmap_bpf.h include/pfnmap.h vmlinux/vmlinux.h | $(OUTPUT)
+	$(call msg,BPF,$@)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+	$(Q)$(LLVM_STRIP) -g $@
+
+$(OUTPUT)/pfnmap.skel.h: $(OUTPUT)/pfnmap.bpf.o
+	$(call msg,GEN-SKEL,$@)
+	$(Q)$(BPFTOOL) gen skeleton $< name pfnmap_bpf > $@
+
+$(OUTPUT)/user/%.o: user/%.c $(wildcard user/*.h) include/pfnmap.h $(OUTPUT)/pfnmap.skel.h | $(OUTPUT)/user
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) $(CPPFLAGS) -c $< -o $@
+
+$(OUTPUT)/pfnmap: $(USER_OBJS)
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) $^ $(LDLIBS) -o $@
+
+$(OUTPUT)/pfnmap-top: $(OUTPUT)/pfnmap
+	$(Q)ln -sf pfnmap $@
+
+# The workload always links statically: it is copied into guest initramfs.
+$(OUTPUT)/pfnmap-stress: $(STRESS_SRCS) $(wildcard tests/workloads/*.h) | $(OUTPUT)
+	$(call msg,LINK,$@)
+	$(Q)$(CC) -static -O2 -Wall -Wextra -pthread $(STRESS_SRCS) -o $@
+
+include tests/unit/Makefile.inc
+
+UNIT_BINS	:= $(addprefix $(OUTPUT)/tests/,$(UNIT_TESTS))
+
+$(OUTPUT)/tests/%: tests/unit/%.c $(wildcard user/*.h) | $(OUTPUT)/tests
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(UNIT_CFLAGS) $(UNIT_EXTRA_CFLAGS) -o $@ $< $(UNIT_SRCS_$*) $(UNIT_LDLIBS)
+
+# The unit tests' sources, as prerequisites.
+.SECONDEXPANSION:
+$(UNIT_BINS): $$(UNIT_SRCS_$$(@F))
+
+unit: $(UNIT_BINS)
+	$(Q)set -e; for t in $(UNIT_BINS); do $$t; done
+
+test:
+	$(Q)scripts/test-all.sh
+
+clean:
+	$(Q)rm -rf $(OUTPUT)/pfnmap* $(OUTPUT)/user $(OUTPUT)/tests

@@ -1,0 +1,30 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/* pfnmap_bpf.h - state private to the BPF programs (never read by user space). */
+#ifndef __PFNMAP_BPF_H
+#define __PFNMAP_BPF_H
+
+/*
+ * Per-task state, keyed by tid.  "op" is the operation in flight (one at a
+ * time: none of the traced operations nests in another), "sys" the ioctl
+ * seen by the syscall view, "leaf" the follow/fixup call in progress.
+ */
+struct task_state {
+	struct pfnmap_event op;
+	struct pfnmap_event sys;
+	__u64	leaf_start;
+	__u64	leaf_addr;
+	__u64	leaf_uptr;		/* fixup_user_fault()'s bool *unlocked */
+	__u64	fixup_addr;		/* address of the last fault-in */
+	__u64	ioctl_arg;		/* user pointer of the ioctl */
+	__u64	zap_start;
+	__u8	op_active;
+	__u8	leaf_active;
+	__u8	ioctl_active;
+	__u8	zap_active;
+	__u8	fixup_ok;		/* last fixup_user_fault() succeeded */
+	__u8	retry_pending;		/* next lookup restarts an address */
+	__u8	relocked;		/* uffd: the VMA was locked once */
+	__u8	pad;
+};
+
+#endif /* __PFNMAP_BPF_H */

@@ -1,0 +1,134 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * pfnmap.h - the ABI between the BPF programs and user space.
+ *
+ * This is the only place where the per-operation record is defined.  BPF
+ * code includes it after vmlinux.h, user space after <linux/types.h>.
+ * Any change to struct pfnmap_event or to the meaning of a field bumps
+ * PFNMAP_ABI_VERSION; the capture format embeds that number.
+ */
+#ifndef __PFNMAP_H
+#define __PFNMAP_H
+
+#define PFNMAP_ABI_VERSION	1
+#define PFNMAP_COMM_LEN		16
+
+/*
+ * What one record describes.  An operation is counted once, in the kind
+ * that started it: a follow_pfnmap_start() called by vfio_pin_pages_remote()
+ * is a nested counter of the vfio_pin record, never a record of its own.
+ * Stand-alone calls (KVM, generic_access_phys, futex, ...) are records.
+ */
+enum pfnmap_kind {
+	PFNMAP_K_VFIO_PIN = 0,		/* vfio_pin_pages_remote() */
+	PFNMAP_K_FOLLOW_PFNMAP,		/* stand-alone follow_pfnmap_start()/follow_pte() */
+	PFNMAP_K_FIXUP_USER_FAULT,	/* stand-alone fixup_user_fault() */
+	PFNMAP_K_UFFD_COPY,		/* UFFDIO_COPY: mfill_atomic_copy() */
+	PFNMAP_K_UFFD_ZEROPAGE,		/* UFFDIO_ZEROPAGE */
+	PFNMAP_K_UFFD_CONTINUE,		/* UFFDIO_CONTINUE */
+	PFNMAP_K_UFFD_POISON,		/* UFFDIO_POISON */
+	PFNMAP_K_VFIO_MAP_DMA,		/* VFIO_IOMMU_MAP_DMA ioctl (syscall view) */
+	PFNMAP_K_VFIO_ZAP,		/* vfio-pci zapped its BAR mappings */
+	PFNMAP_K_MAX,
+};
+
+/* How a record was observed.  Decides which fields can be known. */
+enum pfnmap_source {
+	PFNMAP_S_NONE = 0,
+	PFNMAP_S_FENTRY,		/* fentry/fexit trampolines */
+	PFNMAP_S_KPROBE,		/* kprobe/kretprobe */
+	PFNMAP_S_SYSCALL,		/* syscalls:sys_{enter,exit}_ioctl */
+	PFNMAP_S_MAX,
+};
+
+/*
+ * Validity of the counters of a record.  A counter whose bit is clear is
+ * unknown (the kernel inlined the place it would be counted at, or the
+ * record comes from the syscall view); user space reports it as unknown,
+ * never as zero.
+ */
+#define PFNMAP_V_PAGES		(1U << 0)	/* pages */
+#define PFNMAP_V_RETRIES	(1U << 1)	/* retries */
+#define PFNMAP_V_FOLLOW		(1U << 2)	/* follow_calls, follow_fails */
+#define PFNMAP_V_FIXUP		(1U << 3)	/* fixup_calls/fails/unlocked */
+#define PFNMAP_V_ZAP_RACES	(1U << 4)	/* zap_races */
+#define PFNMAP_V_ABORTS		(1U << 5)	/* retry_aborts */
+#define PFNMAP_V_FAULTS		(1U << 6)	/* bar_faults */
+
+/*
+ * One operation.  All times are CLOCK_MONOTONIC nanoseconds
+ * (bpf_ktime_get_ns()).  128 bytes, naturally aligned, no padding holes.
+ *
+ * retries:	vfio_pin: lookups restarted after fixup_user_fault() dropped
+ *		mmap_lock (*unlocked) or after a zap race (a patched kernel);
+ *		uffd_*: lock drops to copy the source outside mmap_lock
+ *		(the -ENOENT retry of mfill_atomic()).
+ * zap_races:	follow_pfnmap_start() failed right after a successful
+ *		fixup_user_fault() in the same task: the PFNMAP was zapped
+ *		between fault-in and lookup.
+ * retry_aborts: uffd_*: retries that found the VMA changed (-EAGAIN).
+ * caller:	stand-alone follow/fixup records: the calling function's
+ *		return address; vfio_zap: the zapping function's address.
+ */
+struct pfnmap_event {
+	__u8	kind;			/* enum pfnmap_kind */
+	__u8	source;			/* enum pfnmap_source */
+	__u16	valid;			/* PFNMAP_V_* */
+	__u32	pid;			/* tgid */
+	__u32	tid;
+	__u32	flags;			/* PFNMAP_EF_* */
+	__u64	cgroup_id;
+	__u64	start_ns;
+	__u64	duration_ns;
+	__s64	ret;			/* return value (-errno on failure) */
+	__u64	addr;			/* user address the operation works on */
+	__u64	len;			/* pages asked for (0 if not known) */
+	__u64	caller;
+	__u32	pages;			/* pages done */
+	__u32	retries;
+	__u32	follow_calls;
+	__u32	follow_fails;
+	__u32	fixup_calls;
+	__u32	fixup_fails;
+	__u32	fixup_unlocked;
+	__u32	zap_races;
+	__u32	retry_aborts;
+	__u32	bar_faults;		/* vfio-pci BAR faults inside the op */
+	char	comm[PFNMAP_COMM_LEN];
+};
+
+/* struct pfnmap_event.flags */
+#define PFNMAP_EF_NESTED_LOST	(1U << 0)	/* a nested op was dropped */
+
+/* Indexes of the per-CPU counters array (map "stats"). */
+enum pfnmap_stat {
+	PFNMAP_STAT_RB_DROPS = 0,	/* bpf_ringbuf_reserve() failed */
+	PFNMAP_STAT_TASK_FULL,		/* per-task state map full */
+	PFNMAP_STAT_MAX,
+};
+
+/*
+ * Loader configuration, set in .rodata before load: where the function
+ * chosen for a kind keeps its arguments, so one BPF program serves every
+ * kernel generation (user/targets.c owns these numbers).
+ */
+struct pfnmap_op_layout {
+	__u8	addr_arg;		/* argument index of the user address */
+	__u8	len_arg;		/* argument index of the length */
+	__u8	len_shift;		/* length >> len_shift = pages */
+	__u8	ret_shift;		/* positive return >> ret_shift = pages */
+	__u8	ret_int;		/* the function returns int, not long */
+	__u8	uaddr_off;		/* ioctl view: offsets in the UAPI struct */
+	__u8	ulen_off;
+	__u8	udone_off;		/* 0: none, done = len on success */
+};
+
+/* Filters, set in .rodata before load. */
+struct pfnmap_filter {
+	__u32	tgid;			/* 0: any */
+	__u32	follow_children;	/* track tgids in map "tracked" */
+	__u32	use_comm;
+	char	comm[PFNMAP_COMM_LEN];
+};
+
+#endif /* __PFNMAP_H */

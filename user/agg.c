@@ -1,0 +1,475 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * agg.c - aggregation of per-operation records: a log-linear latency
+ * histogram and a table of groups keyed by kind plus the fields chosen
+ * with enum agg_by.
+ *
+ * Groups are allocated one by one and listed in insertion order in a
+ * growable pointer array, so a pointer from agg_at() stays valid while
+ * records are added.  An open-addressing index (linear probing, at most
+ * half full) maps a key to its position in that array.
+ */
+#include <errno.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include "agg.h"
+
+/* Histogram */
+
+/*
+ * Bucket b < HIST_SUB holds the value b.  Above, group g = b / HIST_SUB
+ * covers [2^(g+3), 2^(g+4)) split in HIST_SUB buckets of width 2^(g-1):
+ * a bucket is never wider than 1/HIST_SUB of the values it holds.
+ */
+unsigned int hist_bucket(__u64 v)
+{
+	unsigned int shift;
+
+	if (v < HIST_SUB)
+		return (unsigned int)v;
+	shift = 63 - __builtin_clzll(v) - HIST_SUB_BITS;
+	return (shift + 1) * HIST_SUB + (unsigned int)(v >> shift) - HIST_SUB;
+}
+
+static unsigned int bucket_shift(unsigned int b)
+{
+	return b / HIST_SUB - 1;
+}
+
+__u64 hist_bucket_low(unsigned int b)
+{
+	if (b < HIST_SUB)
+		return b;
+	if (b >= HIST_BUCKETS)
+		return UINT64_MAX;
+	return (__u64)(HIST_SUB + b % HIST_SUB) << bucket_shift(b);
+}
+
+__u64 hist_bucket_high(unsigned int b)
+{
+	if (b < HIST_SUB)
+		return b;
+	if (b >= HIST_BUCKETS)
+		return UINT64_MAX;
+	/* The last bucket ends at UINT64_MAX: add the width without overflow. */
+	return hist_bucket_low(b) + ((1ULL << bucket_shift(b)) - 1);
+}
+
+/* Folds count/min/max/sum of n values in [lo, hi] into h. */
+static void hist_account(struct lat_hist *h, __u64 n, __u64 sum, __u64 lo, __u64 hi)
+{
+	if (!n)
+		return;
+	if (!h->count || lo < h->min)
+		h->min = lo;
+	if (!h->count || hi > h->max)
+		h->max = hi;
+	h->count += n;
+	h->sum += sum;
+}
+
+void hist_add(struct lat_hist *h, __u64 v)
+{
+	hist_account(h, 1, v, v, v);
+	h->bucket[hist_bucket(v)]++;
+}
+
+void hist_merge(struct lat_hist *dst, const struct lat_hist *src)
+{
+	unsigned int b;
+
+	if (!src->count)
+		return;
+	hist_account(dst, src->count, src->sum, src->min, src->max);
+	for (b = 0; b < HIST_BUCKETS; b++)
+		dst->bucket[b] += src->bucket[b];
+}
+
+/* 1-based rank of percentile p: the smallest r with r >= p% of count. */
+static __u64 hist_rank(__u64 count, double p)
+{
+	double x;
+	__u64 r;
+
+	if (!(p > 0))		/* also NaN */
+		return 1;
+	if (p >= 100)
+		return count;
+	/* p * count first: exact for integer p, where p / 100 is not. */
+	x = p * (double)count / 100.0;
+	r = (__u64)x;
+	if ((double)r < x)
+		r++;
+	return r ? r : 1;
+}
+
+__u64 hist_percentile(const struct lat_hist *h, double p)
+{
+	__u64 rank, seen = 0;
+	unsigned int b;
+
+	if (!h->count)
+		return 0;
+	rank = hist_rank(h->count, p);
+	for (b = 0; b < HIST_BUCKETS; b++) {
+		seen += h->bucket[b];
+		if (seen >= rank)
+			break;
+	}
+	if (b == HIST_BUCKETS || hist_bucket_high(b) > h->max)
+		return h->max;
+	return hist_bucket_high(b);
+}
+
+/* Group table */
+
+struct agg {
+	enum agg_by		by;
+	struct agg_stats	**groups;	/* insertion order */
+	size_t			count;
+	size_t			cap;		/* of groups */
+	__u32			*slots;		/* index into groups + 1, 0: free */
+	size_t			nslots;		/* power of two */
+};
+
+#define AGG_MIN_SLOTS	64
+
+/*
+ * Builds the key of a record for a grouping.  The whole key, padding
+ * included, is zeroed first so that keys can be compared with memcmp().
+ * comm is copied up to its NUL and always terminated.
+ */
+static void key_init(struct agg_key *k, enum agg_by by, const struct agg_key *src)
+{
+	memset(k, 0, sizeof(*k));
+	k->kind = src->kind;
+	switch (by) {
+	case AGG_BY_PID:
+		k->pid = src->pid;
+		/* fall through */
+	case AGG_BY_COMM:
+		/* Stops at NUL; k->comm is zeroed so it ends terminated. */
+		memccpy(k->comm, src->comm, '\0', sizeof(k->comm) - 1);
+		break;
+	case AGG_BY_CGROUP:
+		k->cgroup_id = src->cgroup_id;
+		break;
+	case AGG_BY_CALLER:
+		k->caller = src->caller;
+		break;
+	case AGG_BY_KIND:
+		break;
+	}
+}
+
+static void key_of_event(struct agg_key *k, enum agg_by by, const struct pfnmap_event *e)
+{
+	struct agg_key full = {
+		.kind		= e->kind,
+		.pid		= e->pid,
+		.cgroup_id	= e->cgroup_id,
+		.caller		= e->caller,
+	};
+
+	/* key_init() takes at most PFNMAP_COMM_LEN - 1 bytes of it. */
+	memcpy(full.comm, e->comm, sizeof(full.comm));
+	key_init(k, by, &full);
+}
+
+static __u64 mix64(__u64 h)
+{
+	/* murmur3 finalizer: spreads every input bit over the low bits. */
+	h ^= h >> 33;
+	h *= 0xff51afd7ed558ccdULL;
+	h ^= h >> 33;
+	h *= 0xc4ceb9fe1a85ec53ULL;
+	h ^= h >> 33;
+	return h;
+}
+
+static __u64 key_hash(const struct agg_key *k)
+{
+	__u64 comm[2], h;
+
+	memcpy(comm, k->comm, sizeof(comm));
+	h = mix64(k->kind ^ ((__u64)k->pid << 8));
+	h = mix64(h ^ k->cgroup_id);
+	h = mix64(h ^ k->caller);
+	h = mix64(h ^ comm[0]);
+	return mix64(h ^ comm[1]);
+}
+
+/* The slot holding k, or the free slot where it would go. */
+static __u32 *slot_find(const struct agg *a, const struct agg_key *k)
+{
+	size_t mask = a->nslots - 1;
+	size_t i = key_hash(k) & mask;
+	__u32 *s;
+
+	for (;; i = (i + 1) & mask) {
+		s = &a->slots[i];
+		if (!*s || !memcmp(&a->groups[*s - 1]->key, k, sizeof(*k)))
+			return s;
+	}
+}
+
+static int slots_resize(struct agg *a, size_t nslots)
+{
+	__u32 *old = a->slots;
+	size_t i;
+
+	a->slots = calloc(nslots, sizeof(*a->slots));
+	if (!a->slots) {
+		a->slots = old;
+		return -ENOMEM;
+	}
+	a->nslots = nslots;
+	for (i = 0; i < a->count; i++)
+		*slot_find(a, &a->groups[i]->key) = (__u32)(i + 1);
+	free(old);
+	return 0;
+}
+
+/* Makes room for one more group in both the array and the index. */
+static int agg_reserve(struct agg *a)
+{
+	struct agg_stats **g;
+	size_t cap;
+
+	if (a->count >= UINT32_MAX - 1)
+		return -ENOMEM;
+	if (a->count == a->cap) {
+		cap = a->cap ? a->cap * 2 : AGG_MIN_SLOTS / 2;
+		g = realloc(a->groups, cap * sizeof(*g));
+		if (!g)
+			return -ENOMEM;
+		a->groups = g;
+		a->cap = cap;
+	}
+	/* Keep the index at most half full: probes stay short. */
+	if ((a->count + 1) * 2 > a->nslots)
+		return slots_resize(a, a->nslots * 2);
+	return 0;
+}
+
+struct agg *agg_new(enum agg_by by)
+{
+	struct agg *a = calloc(1, sizeof(*a));
+
+	if (!a)
+		return NULL;
+	a->by = by;
+	a->nslots = AGG_MIN_SLOTS;
+	a->slots = calloc(a->nslots, sizeof(*a->slots));
+	if (!a->slots) {
+		free(a);
+		return NULL;
+	}
+	return a;
+}
+
+void agg_reset(struct agg *a)
+{
+	size_t i;
+
+	for (i = 0; i < a->count; i++)
+		free(a->groups[i]);
+	a->count = 0;
+	memset(a->slots, 0, a->nslots * sizeof(*a->slots));
+}
+
+void agg_free(struct agg *a)
+{
+	if (!a)
+		return;
+	agg_reset(a);
+	free(a->groups);
+	free(a->slots);
+	free(a);
+}
+
+size_t agg_count(const struct agg *a)
+{
+	return a->count;
+}
+
+struct agg_stats *agg_at(const struct agg *a, size_t i)
+{
+	return i < a->count ? a->groups[i] : NULL;
+}
+
+/* The key is normalized for the grouping, as agg_add() would. */
+struct agg_stats *agg_find(const struct agg *a, const struct agg_key *k)
+{
+	struct agg_key nk;
+	__u32 *s;
+
+	key_init(&nk, a->by, k);
+	s = slot_find(a, &nk);
+	return *s ? a->groups[*s - 1] : NULL;
+}
+
+static struct agg_stats *agg_get(struct agg *a, const struct agg_key *k)
+{
+	struct agg_stats *st;
+	__u32 *s = slot_find(a, k);
+
+	if (*s)
+		return a->groups[*s - 1];
+	if (agg_reserve(a))
+		return NULL;
+	st = calloc(1, sizeof(*st));
+	if (!st)
+		return NULL;
+	/* memcpy, not assignment: the padding must stay zero for memcmp(). */
+	memcpy(&st->key, k, sizeof(*k));
+	a->groups[a->count++] = st;
+	/* agg_reserve() may have rehashed: look the free slot up again. */
+	*slot_find(a, k) = (__u32)a->count;
+	return st;
+}
+
+/* Stats of one record */
+
+/* [0]: no retry, [i]: 2^(i-1) <= r < 2^i. */
+static unsigned int retry_bucket(__u32 r)
+{
+	return r ? 32 - __builtin_clz(r) : 0;
+}
+
+static void stats_count_errno(struct agg_stats *s, __s64 ret)
+{
+	/* Negate in unsigned: -INT64_MIN is undefined. */
+	__u64 err = 0 - (__u64)ret;
+
+	s->errors++;
+	if (err < AGG_ERRNO_MAX)
+		s->err_count[err]++;
+	else
+		s->err_other++;
+}
+
+static void stats_field(struct agg_stats *s, enum agg_field f, __u64 v, __u64 v2, __u64 v3)
+{
+	s->known[f]++;
+	s->sum[f] += v;
+	s->sum2[f] += v2;
+	s->sum3[f] += v3;
+}
+
+static void stats_count_retries(struct agg_stats *s, __u32 r)
+{
+	stats_field(s, AGG_F_RETRIES, r, 0, 0);
+	s->retry_dist[retry_bucket(r)]++;
+	if (r > s->max_retries)
+		s->max_retries = r;
+}
+
+/* Only the counters the record vouches for (e->valid) are added. */
+static void stats_count_fields(struct agg_stats *s, const struct pfnmap_event *e)
+{
+	unsigned int v = e->valid;
+
+	if (v & PFNMAP_V_PAGES)
+		stats_field(s, AGG_F_PAGES, e->pages, 0, 0);
+	if (v & PFNMAP_V_RETRIES)
+		stats_count_retries(s, e->retries);
+	if (v & PFNMAP_V_FOLLOW)
+		stats_field(s, AGG_F_FOLLOW, e->follow_calls, e->follow_fails, 0);
+	if (v & PFNMAP_V_FIXUP)
+		stats_field(s, AGG_F_FIXUP, e->fixup_calls, e->fixup_fails,
+			    e->fixup_unlocked);
+	if (v & PFNMAP_V_ZAP_RACES)
+		stats_field(s, AGG_F_ZAP_RACES, e->zap_races, 0, 0);
+	if (v & PFNMAP_V_ABORTS)
+		stats_field(s, AGG_F_ABORTS, e->retry_aborts, 0, 0);
+	if (v & PFNMAP_V_FAULTS)
+		stats_field(s, AGG_F_FAULTS, e->bar_faults, 0, 0);
+}
+
+static void stats_time_range(struct agg_stats *s, __u64 first, __u64 last)
+{
+	if (!s->ops || first < s->first_ns)
+		s->first_ns = first;
+	if (!s->ops || last > s->last_ns)
+		s->last_ns = last;
+}
+
+static void stats_add_event(struct agg_stats *s, const struct pfnmap_event *e)
+{
+	stats_time_range(s, e->start_ns, e->start_ns);
+	s->ops++;
+	if (e->ret < 0)
+		stats_count_errno(s, e->ret);
+	stats_count_fields(s, e);
+	if (e->source < 32)
+		s->sources |= 1U << e->source;
+	hist_add(&s->lat, e->duration_ns);
+}
+
+int agg_add(struct agg *a, const struct pfnmap_event *e)
+{
+	struct agg_key k;
+	struct agg_stats *s;
+
+	key_of_event(&k, a->by, e);
+	s = agg_get(a, &k);
+	if (!s)
+		return -ENOMEM;
+	stats_add_event(s, e);
+	return 0;
+}
+
+static void add_u64s(__u64 *dst, const __u64 *src, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		dst[i] += src[i];
+}
+
+#define ADD_ARRAY(dst, src, field) \
+	add_u64s((dst)->field, (src)->field, sizeof((src)->field) / sizeof(__u64))
+
+void agg_stats_merge(struct agg_stats *dst, const struct agg_stats *src)
+{
+	if (!src->ops)
+		return;
+	stats_time_range(dst, src->first_ns, src->last_ns);
+	dst->ops += src->ops;
+	dst->errors += src->errors;
+	dst->err_other += src->err_other;
+	ADD_ARRAY(dst, src, err_count);
+	ADD_ARRAY(dst, src, known);
+	ADD_ARRAY(dst, src, sum);
+	ADD_ARRAY(dst, src, sum2);
+	ADD_ARRAY(dst, src, sum3);
+	ADD_ARRAY(dst, src, retry_dist);
+	if (src->max_retries > dst->max_retries)
+		dst->max_retries = src->max_retries;
+	dst->sources |= src->sources;
+	hist_merge(&dst->lat, &src->lat);
+}
+
+void agg_total_kind(const struct agg *a, int kind, struct agg_stats *out)
+{
+	size_t i;
+
+	memset(out, 0, sizeof(*out));
+	out->key.kind = (__u8)kind;
+	for (i = 0; i < a->count; i++)
+		if (a->groups[i]->key.kind == kind)
+			agg_stats_merge(out, a->groups[i]);
+}
+
+/* Ties go to the smallest errno; errnos past AGG_ERRNO_MAX never win. */
+int agg_top_errno(const struct agg_stats *s)
+{
+	int err, top = 0;
+
+	for (err = 1; err < AGG_ERRNO_MAX; err++)
+		if (s->err_count[err] > s->err_count[top])
+			top = err;
+	return top;
+}

@@ -1,0 +1,124 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * agg.h - aggregation of per-operation records.
+ *
+ * Pure user-space code: no BPF, no I/O.  `stat`, `top` and `report` all
+ * feed struct pfnmap_event records into an agg and read groups back.
+ */
+#ifndef __PFNMAP_AGG_H
+#define __PFNMAP_AGG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <linux/types.h>
+#include "pfnmap.h"
+
+/*
+ * Log-linear latency histogram: values below 2^HIST_SUB_BITS ns are exact,
+ * above that each power of two is split in 2^HIST_SUB_BITS buckets, so a
+ * percentile is off by at most 1/2^HIST_SUB_BITS (6.25%) of its value.
+ * min and max are exact.
+ */
+#define HIST_SUB_BITS	4
+#define HIST_SUB	(1U << HIST_SUB_BITS)
+#define HIST_BUCKETS	((64 - HIST_SUB_BITS + 1) * HIST_SUB)
+
+struct lat_hist {
+	__u64	count;
+	__u64	sum;
+	__u64	min;
+	__u64	max;
+	__u64	bucket[HIST_BUCKETS];
+};
+
+void hist_add(struct lat_hist *h, __u64 v);
+void hist_merge(struct lat_hist *dst, const struct lat_hist *src);
+/* p in [0, 100]; returns the upper bound of the bucket holding it, capped at max. */
+__u64 hist_percentile(const struct lat_hist *h, double p);
+/* bucket index <-> value range, for printing. */
+unsigned int hist_bucket(__u64 v);
+__u64 hist_bucket_low(unsigned int b);
+__u64 hist_bucket_high(unsigned int b);
+
+/* Errnos 1..AGG_ERRNO_MAX-1 are counted one by one, larger ones together. */
+#define AGG_ERRNO_MAX	600
+
+/*
+ * Counters that may be unknown.  Index i matches PFNMAP_V_* bit i.
+ * sum[i] adds up the field over the records that had it valid, known[i]
+ * counts those records: known[i] == 0 means "unknown" (print '-', JSON
+ * null), 0 < known[i] < ops means "known for part of the records".
+ */
+enum agg_field {
+	AGG_F_PAGES = 0,
+	AGG_F_RETRIES,
+	AGG_F_FOLLOW,		/* sum: follow_calls; sum2: follow_fails */
+	AGG_F_FIXUP,		/* sum: fixup_calls; sum2: fixup_fails; sum3: fixup_unlocked */
+	AGG_F_ZAP_RACES,
+	AGG_F_ABORTS,
+	AGG_F_FAULTS,
+	AGG_F_MAX,
+};
+
+struct agg_key {
+	__u8	kind;
+	__u32	pid;		/* 0 unless grouped by pid */
+	__u64	cgroup_id;	/* 0 unless grouped by cgroup */
+	__u64	caller;		/* 0 unless grouped by caller */
+	char	comm[PFNMAP_COMM_LEN];	/* "" unless grouped by comm or pid */
+};
+
+struct agg_stats {
+	struct agg_key	key;
+	__u64		ops;
+	__u64		errors;			/* ret < 0 */
+	__u64		err_count[AGG_ERRNO_MAX];	/* by -ret */
+	__u64		err_other;		/* -ret >= AGG_ERRNO_MAX */
+	__u64		known[AGG_F_MAX];
+	__u64		sum[AGG_F_MAX];
+	__u64		sum2[AGG_F_MAX];
+	__u64		sum3[AGG_F_MAX];
+	__u32		max_retries;
+	__u64		retry_dist[33];		/* [0]: 0 retries, [i]: 2^(i-1) <= r < 2^i */
+	__u32		sources;		/* bit (1 << enum pfnmap_source) seen */
+	__u64		first_ns, last_ns;	/* start times seen */
+	struct lat_hist	lat;
+};
+
+enum agg_by {
+	AGG_BY_KIND = 0,
+	AGG_BY_COMM,
+	AGG_BY_PID,		/* pid + comm */
+	AGG_BY_CGROUP,
+	AGG_BY_CALLER,
+};
+
+struct agg;
+
+struct agg *agg_new(enum agg_by by);
+void agg_free(struct agg *a);
+/* Adds one record; returns -ENOMEM if a new group could not be made. */
+int agg_add(struct agg *a, const struct pfnmap_event *e);
+/* Forgets every group (top's per-interval view). */
+void agg_reset(struct agg *a);
+size_t agg_count(const struct agg *a);
+/* Groups in insertion order; i < agg_count(). */
+struct agg_stats *agg_at(const struct agg *a, size_t i);
+/* Finds the group of a key, NULL if none. */
+struct agg_stats *agg_find(const struct agg *a, const struct agg_key *k);
+/* Merges all groups of one kind into *out (zeroed first). */
+void agg_total_kind(const struct agg *a, int kind, struct agg_stats *out);
+/* Adds src into dst (same key assumed). */
+void agg_stats_merge(struct agg_stats *dst, const struct agg_stats *src);
+/* Most frequent errno of a group, 0 if none. */
+int agg_top_errno(const struct agg_stats *s);
+
+/* Names: "vfio_pin", "uffd_copy", ...; NULL for an unknown value. */
+const char *pfnmap_kind_name(int kind);
+int pfnmap_kind_parse(const char *name);	/* -1 if unknown */
+const char *pfnmap_source_name(int source);	/* "fentry", "kprobe", "syscall" */
+/* "EINVAL" for 22; "E524"-style name is never returned: unknown -> NULL. */
+const char *errno_name(int err);
+int errno_parse(const char *name);		/* -1 if unknown */
+
+#endif /* __PFNMAP_AGG_H */

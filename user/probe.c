@@ -1,0 +1,289 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * probe.c - feature probing, per function, at load time.
+ *
+ * BTF says a function was compiled; kallsyms says it still exists under
+ * its own name (pahole may emit a BTF FUNC for a function whose only
+ * symbol is a .constprop/.isra clone, and fentry then fails to load);
+ * loading and attaching an empty fentry program says whether the kernel
+ * lets us (this machine's host kernel answers EPERM, 6.1 answers -524
+ * for functions with more than six arguments).
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <bpf/bpf.h>
+#include <bpf/btf.h>
+#include <bpf/libbpf.h>
+#include "probe.h"
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static int load_kallsyms(struct kenv *k)
+{
+	FILE *f = fopen("/proc/kallsyms", "r");
+	char line[512], name[256];
+	size_t cap = 0;
+
+	if (!f)
+		return -errno;
+	while (fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "%*s %*s %255s", name) != 1)
+			continue;
+		if (k->nsyms == cap) {
+			char **n;
+
+			cap = cap ? cap * 2 : 65536;
+			n = realloc(k->syms, cap * sizeof(*n));
+			if (!n) {
+				fclose(f);
+				return -ENOMEM;
+			}
+			k->syms = n;
+		}
+		k->syms[k->nsyms] = strdup(name);
+		if (!k->syms[k->nsyms]) {
+			fclose(f);
+			return -ENOMEM;
+		}
+		k->nsyms++;
+	}
+	fclose(f);
+	qsort(k->syms, k->nsyms, sizeof(*k->syms), cmp_str);
+	return 0;
+}
+
+/* Index of the first symbol >= name. */
+static size_t sym_lower_bound(const struct kenv *k, const char *name)
+{
+	size_t lo = 0, hi = k->nsyms;
+
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+
+		if (strcmp(k->syms[mid], name) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+bool kenv_has_sym(const struct kenv *k, const char *name)
+{
+	size_t i = sym_lower_bound(k, name);
+
+	return i < k->nsyms && !strcmp(k->syms[i], name);
+}
+
+/* A compiler clone "name.constprop.0" etc., or NULL. */
+static const char *clone_sym(const struct kenv *k, const char *name)
+{
+	char pfx[160];
+	size_t i;
+
+	snprintf(pfx, sizeof(pfx), "%s.", name);
+	i = sym_lower_bound(k, pfx);
+	if (i < k->nsyms && !strncmp(k->syms[i], pfx, strlen(pfx)))
+		return k->syms[i];
+	return NULL;
+}
+
+int kenv_open(struct kenv *k)
+{
+	memset(k, 0, sizeof(*k));
+	k->vmlinux = btf__load_vmlinux_btf();
+	if (!k->vmlinux)
+		return -ENOENT;
+	k->have_kprobes = !access("/sys/bus/event_source/devices/kprobe/type",
+				  F_OK);
+	return load_kallsyms(k);
+}
+
+void kenv_close(struct kenv *k)
+{
+	size_t i;
+
+	for (i = 0; i < k->nsyms; i++)
+		free(k->syms[i]);
+	free(k->syms);
+	btf__free(k->vmlinux);
+	memset(k, 0, sizeof(*k));
+}
+
+/* fd of the kernel's BTF object for a module, or -errno. */
+static int module_btf_fd(const char *module)
+{
+	__u32 id = 0;
+
+	while (!bpf_btf_get_next_id(id, &id)) {
+		struct bpf_btf_info info = {};
+		__u32 len = sizeof(info);
+		char name[64] = "";
+		int fd = bpf_btf_get_fd_by_id(id);
+
+		if (fd < 0)
+			continue;
+		info.name = (__u64)(unsigned long)name;
+		info.name_len = sizeof(name);
+		if (!bpf_obj_get_info_by_fd(fd, &info, &len) &&
+		    !strcmp(name, module))
+			return fd;
+		close(fd);
+	}
+	return -ENOENT;
+}
+
+/* Loads and attaches an empty fentry program: 0 or -errno. */
+static int try_fentry(int btf_id, int obj_fd, const char **stage)
+{
+	struct bpf_insn insns[] = {
+		{ .code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_0 },
+		{ .code = BPF_JMP | BPF_EXIT },
+	};
+	LIBBPF_OPTS(bpf_prog_load_opts, o,
+		    .expected_attach_type = BPF_TRACE_FENTRY,
+		    .attach_btf_id = btf_id,
+		    .attach_btf_obj_fd = obj_fd > 0 ? obj_fd : 0);
+	int fd, link, err = 0;
+
+	*stage = "load";
+	fd = bpf_prog_load(BPF_PROG_TYPE_TRACING, "pfnmap_probe", "GPL",
+			   insns, 2, &o);
+	if (fd < 0)
+		return fd;
+	*stage = "attach";
+	link = bpf_link_create(fd, 0, BPF_TRACE_FENTRY, NULL);
+	if (link < 0)
+		err = link;
+	else
+		close(link);
+	close(fd);
+	return err;
+}
+
+static const char *errname(int err)
+{
+	switch (-err) {
+	case EPERM: return "EPERM";
+	case ENOENT: return "ENOENT";
+	case EINVAL: return "EINVAL";
+	case EACCES: return "EACCES";
+	case EBUSY: return "EBUSY";
+	case 524: return "ENOTSUPP";
+	default: return "error";
+	}
+}
+
+static void probe_fentry(struct kenv *k, int btf_id,
+			 int obj_fd, struct func_probe *fp)
+{
+	const char *stage = "load";
+	int err;
+
+	/* one EPERM means the kernel refuses every tracing program */
+	if (k->fentry_err == -EPERM) {
+		snprintf(fp->fentry_why, sizeof(fp->fentry_why),
+			 "fentry refused by kernel (EPERM)");
+		return;
+	}
+	err = try_fentry(btf_id, obj_fd, &stage);
+	if (!err) {
+		k->fentry_err = 1;
+		return;
+	}
+	if (err == -EPERM && k->fentry_err != 1) {
+		k->fentry_err = -EPERM;
+		snprintf(fp->fentry_why, sizeof(fp->fentry_why),
+			 "fentry refused by kernel (EPERM)");
+		return;
+	}
+	snprintf(fp->fentry_why, sizeof(fp->fentry_why),
+		 "fentry %s failed: %d (%s)%s", stage, err,
+		 errname(err), err == -524 ?
+		 ": trampoline cannot take this prototype" : "");
+}
+
+/* Finds func in the BTF of vmlinux or of a loaded module. */
+static int find_btf_func(struct kenv *k, const char *func, const char *module,
+			 int *obj_fd, char *why, size_t wlen)
+{
+	struct btf *btf = k->vmlinux;
+	char path[128];
+	int id;
+
+	*obj_fd = 0;
+	if (module) {
+		snprintf(path, sizeof(path), "/sys/kernel/btf/%s", module);
+		if (access(path, F_OK)) {
+			snprintf(why, wlen, "module %s not loaded", module);
+			return -ENOENT;
+		}
+		btf = btf__parse_split(path, k->vmlinux);
+		if (!btf) {
+			snprintf(why, wlen, "cannot read %s", path);
+			return -ENOENT;
+		}
+	}
+	id = btf__find_by_name_kind(btf, func, BTF_KIND_FUNC);
+	if (btf != k->vmlinux)
+		btf__free(btf);
+	if (id < 0) {
+		snprintf(why, wlen, "inlined or absent (no BTF FUNC)");
+		return -ENOENT;
+	}
+	if (module) {
+		*obj_fd = module_btf_fd(module);
+		if (*obj_fd < 0) {
+			snprintf(why, wlen, "no BTF object for module %s",
+				 module);
+			return -ENOENT;
+		}
+	}
+	return id;
+}
+
+void kenv_probe(struct kenv *k, const char *func, const char *module,
+		struct func_probe *fp)
+{
+	const char *clone = NULL;
+	bool sym = kenv_has_sym(k, func);
+	int id, obj_fd;
+
+	memset(fp, 0, sizeof(*fp));
+	fp->where = module ? module : "vmlinux";
+	if (!sym)
+		clone = clone_sym(k, func);
+	id = find_btf_func(k, func, module, &obj_fd, fp->fentry_why,
+			   sizeof(fp->fentry_why));
+	fp->found = id >= 0 || sym || clone;
+	if (id >= 0) {
+		if (sym)
+			probe_fentry(k, id, obj_fd, fp);
+		else
+			snprintf(fp->fentry_why, sizeof(fp->fentry_why),
+				 "BTF FUNC has no symbol of its own%s%s",
+				 clone ? ", only " : "",
+				 clone ? clone : "");
+		if (obj_fd > 0)
+			close(obj_fd);
+	} else if (module && strstr(fp->fentry_why, "not loaded")) {
+		snprintf(fp->kprobe_why, sizeof(fp->kprobe_why), "%s",
+			 fp->fentry_why);
+		return;
+	}
+	if (!k->have_kprobes) {
+		snprintf(fp->kprobe_why, sizeof(fp->kprobe_why),
+			 "no kprobes (kernel has no kprobe PMU)");
+	} else if (!sym && !clone) {
+		snprintf(fp->kprobe_why, sizeof(fp->kprobe_why),
+			 "no symbol in kallsyms");
+	} else {
+		snprintf(fp->ksym, sizeof(fp->ksym), "%s", sym ? func : clone);
+	}
+}

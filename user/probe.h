@@ -1,0 +1,37 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * probe.h - what the running kernel offers: BTF functions, kallsyms
+ * symbols, and whether fentry and kprobes work for a given function.
+ */
+#ifndef __PFNMAP_PROBE_H
+#define __PFNMAP_PROBE_H
+
+#include <stdbool.h>
+
+struct kprobe_env;
+
+struct kenv {
+	struct btf	*vmlinux;
+	char		**syms;		/* sorted kallsyms names */
+	size_t		nsyms;
+	int		fentry_err;	/* 0 untested, 1 ok, <0 -errno refused */
+	bool		have_kprobes;
+};
+
+/* One line why a function cannot be used in a mode, or NULL if it can. */
+struct func_probe {
+	bool		found;		/* BTF FUNC or symbol exists */
+	const char	*where;		/* "vmlinux", module name */
+	char		ksym[128];	/* symbol to kprobe (may be a clone) */
+	char		fentry_why[160];/* NULL-string if fentry works */
+	char		kprobe_why[160];
+};
+
+int kenv_open(struct kenv *k);
+void kenv_close(struct kenv *k);
+/* Probes func (in module, or vmlinux if NULL), filling *fp. */
+void kenv_probe(struct kenv *k, const char *func, const char *module,
+		struct func_probe *fp);
+bool kenv_has_sym(const struct kenv *k, const char *name);
+
+#endif /* __PFNMAP_PROBE_H */

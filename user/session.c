@@ -1,0 +1,649 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * session.c - loading: plan every hook from what the kernel offers, load
+ * one BPF object, attach, fall back per hook, and consume the ring buffer.
+ *
+ * Order per hook: fentry/fexit on the first candidate function that has
+ * it, else kprobe/kretprobe, else the next candidate.  An operation kind
+ * whose hook got nothing falls back to the ioctl tracepoints.  One target
+ * missing never fails the session; every miss is kept with its reason.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <sys/mount.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include "pfnmap.h"
+#include "pfnmap.skel.h"
+#include "probe.h"
+#include "session.h"
+#include "targets.h"
+#include "agg.h"
+
+struct hook_state {
+	int			source;		/* PFNMAP_S_* chosen */
+	const struct candidate	*cand;
+	char			ksym[128];	/* kprobe target */
+	char			why[512];	/* reasons, "; "-separated */
+	struct bpf_link		*links[2];
+};
+
+struct session {
+	struct pfnmap_bpf	*skel;
+	struct ring_buffer	*rb;
+	struct kenv		kenv;
+	struct hook_state	h[H_MAX];
+	__u32			attached;	/* bit per hook */
+	struct kind_mode	modes[PFNMAP_K_MAX];
+	char			mode_why[PFNMAP_K_MAX][256];
+	struct bpf_link		*tp_links[3];
+	int			stats_fd;
+	bool			mounted_tracefs;
+	session_cb		cb;
+	void			*cb_ctx;
+	int			verbose;
+};
+
+static int verbose_level;
+
+static int libbpf_print(enum libbpf_print_level lvl, const char *fmt,
+			va_list ap)
+{
+	if (lvl == LIBBPF_DEBUG && verbose_level < 2)
+		return 0;
+	if (!verbose_level)
+		return 0;
+	return vfprintf(stderr, fmt, ap);
+}
+
+__u64 now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (__u64)ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+}
+
+static void why_add(char *buf, size_t len, const char *fmt, ...)
+{
+	size_t n = strlen(buf);
+	va_list ap;
+
+	if (n && n + 2 < len) {
+		strcpy(buf + n, "; ");
+		n += 2;
+	}
+	va_start(ap, fmt);
+	vsnprintf(buf + n, len - n, fmt, ap);
+	va_end(ap);
+}
+
+/* One candidate's story: "func: why not fentry, why not kprobe". */
+static void why_candidate(struct hook_state *hs, const struct candidate *c,
+			  const struct func_probe *fp, bool no_fentry)
+{
+	const char *fe = no_fentry ? "fentry disabled (--mode kprobe)" :
+			 fp->fentry_why;
+	char line[400];
+
+	if (!strcmp(fe, fp->kprobe_why) || !fp->kprobe_why[0])
+		snprintf(line, sizeof(line), "%s: %s", c->func, fe);
+	else
+		snprintf(line, sizeof(line), "%s: %s, %s", c->func, fe,
+			 fp->kprobe_why);
+	if (!strstr(hs->why, line))
+		why_add(hs->why, sizeof(hs->why), "%s", line);
+}
+
+/* Picks fentry or kprobe for one hook, walking its candidates. */
+static void plan_hook(struct session *s, const struct session_opts *o, int id)
+{
+	const struct hook *hk = &hooks[id];
+	struct hook_state *hs = &s->h[id];
+	const struct candidate *c;
+
+	if (hk->unless >= 0 && s->h[hk->unless].source) {
+		why_add(hs->why, sizeof(hs->why), "not needed: %s is attached",
+			hooks[hk->unless].name);
+		return;
+	}
+	for (c = hk->cands; c->func; c++) {
+		struct func_probe fp;
+
+		kenv_probe(&s->kenv, c->func, c->module, &fp);
+		if (!o->no_fentry && !fp.fentry_why[0]) {
+			hs->source = PFNMAP_S_FENTRY;
+			hs->cand = c;
+			return;
+		}
+		if (fp.ksym[0]) {
+			why_add(hs->why, sizeof(hs->why), "%s: %s", c->func,
+				o->no_fentry ? "fentry disabled (--mode kprobe)" :
+				fp.fentry_why);
+			hs->source = PFNMAP_S_KPROBE;
+			hs->cand = c;
+			snprintf(hs->ksym, sizeof(hs->ksym), "%s", fp.ksym);
+			return;
+		}
+		why_candidate(hs, c, &fp, o->no_fentry);
+	}
+}
+
+static struct bpf_program *prog(struct session *s, const char *name)
+{
+	return name ? bpf_object__find_program_by_name(s->skel->obj, name) :
+		      NULL;
+}
+
+/* Only the programs of the chosen mode load, bound to the chosen function. */
+static int configure_progs(struct session *s)
+{
+	int id, i, err;
+
+	for (id = 0; id < H_MAX; id++) {
+		const struct hook *hk = &hooks[id];
+		struct hook_state *hs = &s->h[id];
+		const char *names[4] = { hk->fe, hk->fx, hk->kp, hk->kr };
+
+		for (i = 0; i < 4; i++) {
+			struct bpf_program *p = prog(s, names[i]);
+			bool on = hs->source == (i < 2 ? PFNMAP_S_FENTRY :
+							 PFNMAP_S_KPROBE);
+
+			if (!p)
+				continue;
+			bpf_program__set_autoload(p, on);
+			if (!on || i >= 2)
+				continue;
+			err = bpf_program__set_attach_target(p, 0,
+							     hs->cand->func);
+			if (err)
+				return err;
+		}
+	}
+	return 0;
+}
+
+static void configure_rodata(struct session *s, const struct session_opts *o)
+{
+	struct pfnmap_bpf__rodata *ro = s->skel->rodata;
+	int id, k;
+
+	ro->filter.tgid = o->tgid;
+	ro->filter.follow_children = o->follow_children;
+	if (o->comm) {
+		ro->filter.use_comm = 1;
+		strncpy((char *)ro->filter.comm, o->comm,
+			sizeof(ro->filter.comm) - 1);
+	}
+	for (id = 0; id < H_MAX; id++) {
+		const struct candidate *c = s->h[id].cand;
+
+		if (!c)
+			continue;
+		if (hooks[id].kind >= 0)
+			ro->layout[hooks[id].kind] = c->layout;
+		if (id == H_FOLLOW)
+			ro->follow_style = c->follow_style;
+	}
+	/* the ioctl view keeps its offsets beside the function layout */
+	for (k = 0; k < PFNMAP_K_MAX; k++) {
+		const struct ioctl_view *v = ioctl_view_of(k);
+
+		if (!v || v->kind != k)
+			continue;
+		ro->layout[k].uaddr_off = v->layout.uaddr_off;
+		ro->layout[k].ulen_off = v->layout.ulen_off;
+		ro->layout[k].udone_off = v->layout.udone_off;
+	}
+	/* fexit stacks start with the trampoline's return into the caller */
+	ro->caller_skip = 0;
+}
+
+static int attach_one(struct session *s, int id)
+{
+	const struct hook *hk = &hooks[id];
+	struct hook_state *hs = &s->h[id];
+	const char *names[2];
+	bool kp = hs->source == PFNMAP_S_KPROBE;
+	int i;
+
+	names[0] = kp ? hk->kp : hk->fe;
+	names[1] = kp ? hk->kr : hk->fx;
+	for (i = 0; i < 2; i++) {
+		struct bpf_program *p = prog(s, names[i]);
+
+		if (!p)
+			continue;
+		if (kp)
+			hs->links[i] = bpf_program__attach_kprobe(p, i == 1,
+								  hs->ksym);
+		else
+			hs->links[i] = bpf_program__attach(p);
+		if (!hs->links[i])
+			return -errno;
+	}
+	return 0;
+}
+
+static void detach_hook(struct hook_state *hs)
+{
+	int i;
+
+	for (i = 0; i < 2; i++) {
+		bpf_link__destroy(hs->links[i]);
+		hs->links[i] = NULL;
+	}
+}
+
+static void attach_hooks(struct session *s)
+{
+	int id, err;
+
+	for (id = 0; id < H_MAX; id++) {
+		struct hook_state *hs = &s->h[id];
+
+		if (!hs->source)
+			continue;
+		err = attach_one(s, id);
+		if (!err) {
+			s->attached |= 1U << id;
+			continue;
+		}
+		detach_hook(hs);
+		why_add(hs->why, sizeof(hs->why), "%s attach to %s failed: %d",
+			hs->source == PFNMAP_S_KPROBE ? "kprobe" : "fentry",
+			hs->cand->func, err);
+		hs->source = PFNMAP_S_NONE;
+		hs->cand = NULL;
+	}
+}
+
+static int attach_tp(struct session *s, int slot, const char *name)
+{
+	s->tp_links[slot] = bpf_program__attach(prog(s, name));
+	return s->tp_links[slot] ? 0 : -errno;
+}
+
+/* The hook that records a kind, -1 if none (vfio_map_dma). */
+static int hook_of_kind(int kind)
+{
+	int h;
+
+	if (kind == PFNMAP_K_FOLLOW_PFNMAP)
+		return H_FOLLOW;
+	if (kind == PFNMAP_K_FIXUP_USER_FAULT)
+		return H_FIXUP;
+	for (h = 0; h < H_MAX; h++)
+		if (hooks[h].kind == kind)
+			return h;
+	return -1;
+}
+
+static bool wanted_kind(const struct session_opts *o, int kind)
+{
+	return !o->kinds || (o->kinds & (1U << kind));
+}
+
+/* Kinds without their function fall back to the ioctl they come from. */
+static int attach_syscall_view(struct session *s, const struct session_opts *o)
+{
+	bool any = false;
+	int k, err;
+
+	for (k = 0; k < PFNMAP_K_MAX; k++) {
+		const struct ioctl_view *v = ioctl_view_of(k);
+		int h = hook_of_kind(k);
+
+		if (!v || h < 0 || (s->attached & (1U << h)))
+			continue;
+		if (!wanted_kind(o, k) && !wanted_kind(o, v->kind))
+			continue;
+		s->skel->bss->ioctl_cmd[v->kind] = v->cmd;
+		any = true;
+	}
+	if (!any)
+		return 0;
+	err = attach_tp(s, 0, "tp_ioctl_enter");
+	if (!err)
+		err = attach_tp(s, 1, "tp_ioctl_exit");
+	return err;
+}
+
+static void set_mode(struct session *s, int k, int source, __u16 valid,
+		     const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(s->mode_why[k], sizeof(s->mode_why[k]), fmt, ap);
+	va_end(ap);
+	s->modes[k].source = source;
+	s->modes[k].valid = valid;
+	s->modes[k].why = s->mode_why[k];
+}
+
+static void compute_mode(struct session *s, int k)
+{
+	const struct ioctl_view *v = ioctl_view_of(k);
+	int h = hook_of_kind(k);
+	const char *why = h >= 0 ? s->h[h].why : "";
+	bool sys = v && s->skel->bss->ioctl_cmd[v->kind];
+
+	if (h >= 0 && s->h[h].source)
+		set_mode(s, k, s->h[h].source, kind_fields(k, s->attached),
+			 "%s", why);
+	else if (sys && v->kind == k)
+		set_mode(s, k, PFNMAP_S_SYSCALL, PFNMAP_V_PAGES,
+			 "%s%sioctl tracepoints: no retries or nested calls",
+			 why, why[0] ? "; " : "");
+	else if (sys)
+		set_mode(s, k, PFNMAP_S_NONE, 0,
+			 "%s; seen as %s ioctls instead", why,
+			 pfnmap_kind_name(v->kind));
+	else if (h < 0)
+		set_mode(s, k, PFNMAP_S_NONE, 0,
+			 "only stands in for vfio_pin when that cannot be traced");
+	else
+		set_mode(s, k, PFNMAP_S_NONE, 0, "%s", why);
+}
+
+static void compute_modes(struct session *s)
+{
+	int k;
+
+	for (k = 0; k < PFNMAP_K_MAX; k++) {
+		compute_mode(s, k);
+		s->skel->bss->kind_valid[k] = s->modes[k].valid;
+	}
+}
+
+static int check_privileges(void)
+{
+	FILE *f;
+	char line[256];
+	unsigned long long cap = 0;
+
+	if (geteuid() == 0)
+		return 0;
+	f = fopen("/proc/self/status", "r");
+	while (f && fgets(line, sizeof(line), f))
+		if (sscanf(line, "CapEff: %llx", &cap) == 1)
+			break;
+	if (f)
+		fclose(f);
+	/* CAP_SYS_ADMIN, or CAP_BPF + CAP_PERFMON */
+	if ((cap >> 21) & 1 || (((cap >> 39) & 1) && ((cap >> 38) & 1)))
+		return 0;
+	fprintf(stderr, "pfnmap: need root (or CAP_BPF and CAP_PERFMON) to load BPF programs\n");
+	return -EPERM;
+}
+
+static int open_kernel(struct session *s)
+{
+	int err = kenv_open(&s->kenv);
+
+	if (err == -ENOENT && !s->kenv.vmlinux) {
+		fprintf(stderr, "pfnmap: no kernel BTF (/sys/kernel/btf/vmlinux): kernel built without CONFIG_DEBUG_INFO_BTF\n");
+		return err;
+	}
+	if (err) {
+		fprintf(stderr, "pfnmap: cannot read /proc/kallsyms: %s\n",
+			strerror(-err));
+		return err;
+	}
+	if (libbpf_probe_bpf_map_type(BPF_MAP_TYPE_RINGBUF, NULL) != 1) {
+		fprintf(stderr, "pfnmap: kernel too old: no BPF ring buffer (needs Linux 5.8 or later)\n");
+		return -EOPNOTSUPP;
+	}
+	return 0;
+}
+
+/*
+ * libbpf finds tracepoint ids in tracefs.  Mount it if nobody did (as
+ * perf does), and take it down again at the end: no leftovers.
+ */
+static int ensure_tracefs(struct session *s)
+{
+	static const char dir[] = "/sys/kernel/tracing";
+
+	if (!access("/sys/kernel/tracing/events", F_OK) ||
+	    !access("/sys/kernel/debug/tracing/events", F_OK))
+		return 0;
+	if (mount("nodev", dir, "tracefs", 0, NULL)) {
+		fprintf(stderr, "pfnmap: tracefs is not mounted and mounting it on %s failed: %s\n",
+			dir, strerror(errno));
+		return -errno;
+	}
+	s->mounted_tracefs = true;
+	return 0;
+}
+
+static void plan_all(struct session *s, const struct session_opts *o)
+{
+	int id;
+
+	for (id = 0; id < H_MAX; id++) {
+		int k = hooks[id].kind;
+
+		if (o->force_syscall) {
+			why_add(s->h[id].why, sizeof(s->h[id].why),
+				"fentry and kprobe disabled (--mode syscall)");
+			continue;
+		}
+		if (k >= 0 && !wanted_kind(o, k)) {
+			why_add(s->h[id].why, sizeof(s->h[id].why),
+				"not requested (-k)");
+			continue;
+		}
+		plan_hook(s, o, id);
+	}
+}
+
+static int load_and_attach(struct session *s, const struct session_opts *o)
+{
+	int err;
+
+	s->skel = pfnmap_bpf__open();
+	if (!s->skel) {
+		fprintf(stderr, "pfnmap: cannot open BPF object: %s\n",
+			strerror(errno));
+		return -errno;
+	}
+	configure_rodata(s, o);
+	err = configure_progs(s);
+	if (!err)
+		err = pfnmap_bpf__load(s->skel);
+	if (err) {
+		fprintf(stderr, "pfnmap: loading BPF programs failed: %s (run with -v for the verifier log)\n",
+			strerror(-err));
+		return err;
+	}
+	attach_hooks(s);
+	err = attach_syscall_view(s, o);
+	if (!err && o->follow_children)
+		err = attach_tp(s, 2, "tp_fork");
+	if (err) {
+		fprintf(stderr, "pfnmap: cannot attach tracepoints: %s\n",
+			strerror(-err));
+		return err;
+	}
+	compute_modes(s);
+	return 0;
+}
+
+static int on_event(void *ctx, void *data, size_t size)
+{
+	struct session *s = ctx;
+
+	if (size < sizeof(struct pfnmap_event))
+		return 0;
+	return s->cb ? s->cb(s->cb_ctx, data) : 0;
+}
+
+int session_open(struct session **sp, const struct session_opts *o)
+{
+	struct session *s;
+	int err;
+
+	verbose_level = o->verbose;
+	libbpf_set_print(libbpf_print);
+	err = check_privileges();
+	if (err)
+		return err;
+	s = calloc(1, sizeof(*s));
+	if (!s)
+		return -ENOMEM;
+	s->stats_fd = -1;
+	err = open_kernel(s);
+	if (!err)
+		err = ensure_tracefs(s);
+	if (!err) {
+		plan_all(s, o);
+		err = load_and_attach(s, o);
+	}
+	if (!err) {
+		s->rb = ring_buffer__new(bpf_map__fd(s->skel->maps.events),
+					 on_event, s, NULL);
+		if (!s->rb)
+			err = -errno;
+	}
+	if (!err && o->prog_stats)
+		s->stats_fd = bpf_enable_stats(BPF_STATS_RUN_TIME);
+	if (!err && o->tgid && o->follow_children)
+		err = session_track_tgid(s, o->tgid);
+	if (err) {
+		session_close(s);
+		return err;
+	}
+	*sp = s;
+	return 0;
+}
+
+int session_track_tgid(struct session *s, __u32 tgid)
+{
+	__u8 one = 1;
+
+	return bpf_map_update_elem(bpf_map__fd(s->skel->maps.tracked), &tgid,
+				   &one, BPF_ANY);
+}
+
+int session_poll(struct session *s, int timeout_ms, session_cb cb, void *ctx)
+{
+	int n;
+
+	s->cb = cb;
+	s->cb_ctx = ctx;
+	n = ring_buffer__poll(s->rb, timeout_ms);
+	return n == -EINTR ? 0 : n;
+}
+
+int session_drain(struct session *s, session_cb cb, void *ctx)
+{
+	int n;
+
+	s->cb = cb;
+	s->cb_ctx = ctx;
+	n = ring_buffer__consume(s->rb);
+	return n == -EINTR ? 0 : n;
+}
+
+static __u64 percpu_sum(int map_fd, __u32 idx)
+{
+	int ncpu = libbpf_num_possible_cpus();
+	__u64 *vals, sum = 0;
+	int i;
+
+	if (ncpu <= 0)
+		return 0;
+	vals = calloc(ncpu, sizeof(*vals));
+	if (!vals)
+		return 0;
+	if (!bpf_map_lookup_elem(map_fd, &idx, vals))
+		for (i = 0; i < ncpu; i++)
+			sum += vals[i];
+	free(vals);
+	return sum;
+}
+
+__u64 session_drops(struct session *s)
+{
+	int fd = bpf_map__fd(s->skel->maps.stats);
+
+	return percpu_sum(fd, PFNMAP_STAT_RB_DROPS) +
+	       percpu_sum(fd, PFNMAP_STAT_TASK_FULL);
+}
+
+const struct kind_mode *session_mode(struct session *s, int kind)
+{
+	if (kind < 0 || kind >= PFNMAP_K_MAX)
+		return NULL;
+	return &s->modes[kind];
+}
+
+int session_hook_count(void)
+{
+	return H_MAX;
+}
+
+void session_hook_report(struct session *s, int id, struct hook_report *r)
+{
+	const struct hook_state *hs = &s->h[id];
+
+	r->hook = hooks[id].name;
+	r->func = hs->cand ? hs->cand->func : NULL;
+	r->where = hs->cand ? (hs->cand->module ? hs->cand->module :
+			       "vmlinux") : NULL;
+	r->source = hs->source;
+	r->why = hs->why;
+}
+
+const char *session_field_why(struct session *s, int kind, __u16 field)
+{
+	return field_missing_why(kind, field, s->attached);
+}
+
+int session_prog_stats(struct session *s, __u64 *run_ns, __u64 *run_cnt)
+{
+	struct bpf_program *p;
+
+	*run_ns = *run_cnt = 0;
+	if (s->stats_fd < 0)
+		return -EOPNOTSUPP;
+	bpf_object__for_each_program(p, s->skel->obj) {
+		struct bpf_prog_info info = {};
+		__u32 len = sizeof(info);
+		int fd = bpf_program__fd(p);
+
+		if (fd < 0 || bpf_obj_get_info_by_fd(fd, &info, &len))
+			continue;
+		*run_ns += info.run_time_ns;
+		*run_cnt += info.run_cnt;
+	}
+	return 0;
+}
+
+void session_close(struct session *s)
+{
+	int id, i;
+
+	if (!s)
+		return;
+	ring_buffer__free(s->rb);
+	for (id = 0; id < H_MAX; id++)
+		detach_hook(&s->h[id]);
+	for (i = 0; i < 3; i++)
+		bpf_link__destroy(s->tp_links[i]);
+	if (s->stats_fd >= 0)
+		close(s->stats_fd);
+	pfnmap_bpf__destroy(s->skel);
+	kenv_close(&s->kenv);
+	if (s->mounted_tracefs)
+		umount2("/sys/kernel/tracing", MNT_DETACH);
+	free(s);
+}

@@ -1,0 +1,71 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * targets.h - what to hook on which kernel.  targets.c is the one place
+ * that knows kernel function names, their argument layouts and which
+ * record fields each hook makes known.
+ */
+#ifndef __PFNMAP_TARGETS_H
+#define __PFNMAP_TARGETS_H
+
+#include <linux/types.h>
+#include "pfnmap.h"
+
+struct candidate {
+	const char	*func;
+	const char	*module;	/* BTF object, NULL: vmlinux */
+	struct pfnmap_op_layout layout;	/* op hooks only */
+	__u32		follow_style;	/* follow hook only */
+};
+
+enum hook_id {
+	H_VFIO_PIN = 0,
+	H_UFFD_COPY,
+	H_UFFD_ZEROPAGE,
+	H_UFFD_CONTINUE,
+	H_UFFD_POISON,
+	H_FOLLOW,
+	H_FIXUP,
+	H_UFFD_RETRY,
+	H_UFFD_CHANGED,
+	H_UFFD_RELOCK,
+	H_BAR_FAULT,
+	H_ZAP,
+	H_MAX,
+};
+
+struct hook {
+	const char	*name;		/* for messages and `probe` */
+	int		kind;		/* the op kind it records, -1: nested */
+	const char	*fe, *fx;	/* program names, NULL if none */
+	const char	*kp, *kr;
+	int		unless;		/* skip if this hook attached, -1: none */
+	const char	*what;		/* one line: what it tells */
+	const struct candidate *cands;	/* preference order, NULL-terminated */
+};
+
+extern const struct hook hooks[H_MAX];
+
+/* ioctl view of an op kind: command number and argument layout. */
+struct ioctl_view {
+	int		kind;		/* record kind it produces */
+	__u32		cmd;
+	struct pfnmap_op_layout layout;
+};
+
+/* Which ioctl stands in for an op kind whose hook is missing; NULL if none. */
+const struct ioctl_view *ioctl_view_of(int kind);
+
+/*
+ * Fields a kind's records can carry, given the hooks that attached
+ * (bit h of attached set for hook h).
+ */
+__u16 kind_fields(int kind, __u32 attached);
+/* Fields that mean something for a kind (PFNMAP_V_* bits). */
+__u16 kind_field_set(int kind);
+/* "pages", "retries", ... for PFNMAP_V_* bit i; NULL past the last. */
+const char *field_name(int bit);
+
+/* Why a field of a kind is unknown, given the attached hooks; NULL if known. */
+const char *field_missing_why(int kind, __u16 field, __u32 attached);
+
+#endif /* __PFNMAP_TARGETS_H */

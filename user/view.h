@@ -1,0 +1,31 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * view.h - formatting shared by every view (stat, top, report): durations,
+ * errno lists and the JSON object of one group of records.
+ */
+#ifndef __PFNMAP_VIEW_H
+#define __PFNMAP_VIEW_H
+
+#include <stddef.h>
+#include "agg.h"
+#include "json.h"
+
+/* "850ns", "12.3us", "4.50ms", "1.20s" */
+void fmt_ns(char *buf, size_t len, __u64 ns);
+/* "EEXIST:3 EFAULT:1", most frequent first, at most max_items; "-" if none */
+void fmt_errors(char *buf, size_t len, const struct agg_stats *s,
+		int max_items);
+/* A counter as text: the sum, or "-" when unknown. */
+void fmt_field(char *buf, size_t len, const struct agg_stats *s,
+	       enum agg_field f, int which);
+bool field_known(const struct agg_stats *s, enum agg_field f);
+/*
+ * The members of one group's JSON object (the caller opens/closes it).
+ * can_see: PFNMAP_V_* the source could fill in, so that a group without
+ * records still says 0, not unknown, for what would have been seen.
+ */
+void stats_json(struct json *j, const struct agg_stats *s, __u16 can_see);
+/* Marks the fields of an empty group that its source could see as known. */
+void stats_mark_visible(struct agg_stats *s, __u16 can_see);
+
+#endif /* __PFNMAP_VIEW_H */
