@@ -35,7 +35,7 @@ USER_SRCS	:= $(wildcard user/*.c)
 USER_OBJS	:= $(patsubst user/%.c,$(OUTPUT)/user/%.o,$(USER_SRCS))
 STRESS_SRCS	:= $(wildcard tests/workloads/*.c)
 
-.PHONY: all clean test unit check-host vm-test bench
+.PHONY: all clean test unit unit-build bench
 all: $(OUTPUT)/pfnmap $(OUTPUT)/pfnmap-top $(OUTPUT)/pfnmap-stress
 
 $(OUTPUT) $(OUTPUT)/user $(OUTPUT)/tests:
@@ -77,6 +77,8 @@ $(OUTPUT)/tests/%: tests/unit/%.c $(wildcard user/*.h) | $(OUTPUT)/tests
 # The unit tests' sources, as prerequisites.
 .SECONDEXPANSION:
 $(UNIT_BINS): $$(UNIT_SRCS_$$(@F))
+
+unit-build: $(UNIT_BINS)
 
 unit: $(UNIT_BINS)
 	$(Q)set -e; for t in $(UNIT_BINS); do $$t; done

@@ -535,6 +535,15 @@ int fe_uffd_relock(void *ctx) { return uffd_relock(); }
 SEC("kprobe/uffd_lock_vma")
 int kp_uffd_relock(struct pt_regs *regs) { return uffd_relock(); }
 
+/*
+ * 6.1 inlines the whole UFFDIO_COPY retry; what is left to see is the
+ * retry taking mmap_read_lock again.  Only blocking acquisitions trace
+ * start_locking (a fault's trylock does not), so within one operation
+ * every start after the first is a retry.
+ */
+SEC("raw_tp/mmap_lock_start_locking")
+int rt_uffd_mmap_relock(void *ctx) { return uffd_relock(); }
+
 SEC("fentry/vfio_pci_mmap_huge_fault")
 int fe_bar_fault(void *ctx) { return bar_fault(); }
 SEC("kprobe/vfio_pci_mmap_huge_fault")

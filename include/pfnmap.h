@@ -38,6 +38,7 @@ enum pfnmap_source {
 	PFNMAP_S_FENTRY,		/* fentry/fexit trampolines */
 	PFNMAP_S_KPROBE,		/* kprobe/kretprobe */
 	PFNMAP_S_SYSCALL,		/* syscalls:sys_{enter,exit}_ioctl */
+	PFNMAP_S_RAW_TP,		/* a raw tracepoint (nested hooks only) */
 	PFNMAP_S_MAX,
 };
 

@@ -39,7 +39,7 @@ static void print_text(struct session *s, const char *release)
 {
 	int h, k, b;
 
-	printf("kernel %s\n\n%-14s %-8s %-42s %s\n", release, "HOOK", "MODE",
+	printf("kernel %s\n\n%-17s %-8s %-42s %s\n", release, "HOOK", "MODE",
 	       "FUNCTION", "WHY NOT BETTER");
 	for (h = 0; h < session_hook_count(); h++) {
 		struct hook_report r;
@@ -49,7 +49,7 @@ static void print_text(struct session *s, const char *release)
 		snprintf(fn, sizeof(fn), "%s%s%s%s", r.func ? r.func : "-",
 			 r.where ? " (" : "", r.where ? r.where : "",
 			 r.where ? ")" : "");
-		printf("%-14s %-8s %-42s %s\n", r.hook, source_label(r.source),
+		printf("%-17s %-8s %-42s %s\n", r.hook, source_label(r.source),
 		       fn, r.why[0] ? r.why : "-");
 	}
 	printf("\n%-17s %-8s %s\n", "KIND", "MODE", "FIELDS (unknown: why)");

@@ -32,6 +32,7 @@ static const char *const source_names[PFNMAP_S_MAX] = {
 	[PFNMAP_S_FENTRY]	= "fentry",
 	[PFNMAP_S_KPROBE]	= "kprobe",
 	[PFNMAP_S_SYSCALL]	= "syscall",
+	[PFNMAP_S_RAW_TP]	= "raw_tp",
 };
 
 /* Kernel-internal errnos, from include/linux/errno.h: not in uapi. */

@@ -100,6 +100,23 @@ static void why_candidate(struct hook_state *hs, const struct candidate *c,
 		why_add(hs->why, sizeof(hs->why), "%s", line);
 }
 
+/* A raw tracepoint exists if its __tracepoint_ symbol does. */
+static void plan_raw_tp(struct session *s, int id)
+{
+	const struct candidate *c = hooks[id].cands;
+	struct hook_state *hs = &s->h[id];
+	char sym[160];
+
+	snprintf(sym, sizeof(sym), "__tracepoint_%s", c->func);
+	if (!kenv_has_sym(&s->kenv, sym)) {
+		why_add(hs->why, sizeof(hs->why), "%s: no such tracepoint",
+			c->func);
+		return;
+	}
+	hs->source = PFNMAP_S_RAW_TP;
+	hs->cand = c;
+}
+
 /* Picks fentry or kprobe for one hook, walking its candidates. */
 static void plan_hook(struct session *s, const struct session_opts *o, int id)
 {
@@ -110,6 +127,21 @@ static void plan_hook(struct session *s, const struct session_opts *o, int id)
 	if (hk->unless >= 0 && s->h[hk->unless].source) {
 		why_add(hs->why, sizeof(hs->why), "not needed: %s is attached",
 			hooks[hk->unless].name);
+		return;
+	}
+	if (hk->unless2 >= 0 && s->h[hk->unless2].source) {
+		why_add(hs->why, sizeof(hs->why), "not needed: %s is attached",
+			hooks[hk->unless2].name);
+		return;
+	}
+	/* the uffd retry hooks count only inside a traced UFFDIO_* */
+	if (hk->kind < 0 && id >= H_UFFD_RETRY && id <= H_UFFD_MMAP_RELOCK &&
+	    !s->h[H_UFFD_COPY].source) {
+		why_add(hs->why, sizeof(hs->why), "not needed: uffd_copy not traced");
+		return;
+	}
+	if (hk->rt) {
+		plan_raw_tp(s, id);
 		return;
 	}
 	for (c = hk->cands; c->func; c++) {
@@ -148,17 +180,21 @@ static int configure_progs(struct session *s)
 	for (id = 0; id < H_MAX; id++) {
 		const struct hook *hk = &hooks[id];
 		struct hook_state *hs = &s->h[id];
-		const char *names[4] = { hk->fe, hk->fx, hk->kp, hk->kr };
+		const char *names[5] = { hk->fe, hk->fx, hk->kp, hk->kr,
+					 hk->rt };
+		static const int mode_of[5] = {
+			PFNMAP_S_FENTRY, PFNMAP_S_FENTRY, PFNMAP_S_KPROBE,
+			PFNMAP_S_KPROBE, PFNMAP_S_RAW_TP,
+		};
 
-		for (i = 0; i < 4; i++) {
+		for (i = 0; i < 5; i++) {
 			struct bpf_program *p = prog(s, names[i]);
-			bool on = hs->source == (i < 2 ? PFNMAP_S_FENTRY :
-							 PFNMAP_S_KPROBE);
+			bool on = hs->source == mode_of[i];
 
 			if (!p)
 				continue;
 			bpf_program__set_autoload(p, on);
-			if (!on || i >= 2)
+			if (!on || mode_of[i] != PFNMAP_S_FENTRY)
 				continue;
 			err = bpf_program__set_attach_target(p, 0,
 							     hs->cand->func);
@@ -213,6 +249,11 @@ static int attach_one(struct session *s, int id)
 	bool kp = hs->source == PFNMAP_S_KPROBE;
 	int i;
 
+	if (hs->source == PFNMAP_S_RAW_TP) {
+		hs->links[0] = bpf_program__attach_raw_tracepoint(
+				prog(s, hk->rt), hs->cand->func);
+		return hs->links[0] ? 0 : -errno;
+	}
 	names[0] = kp ? hk->kp : hk->fe;
 	names[1] = kp ? hk->kr : hk->fx;
 	for (i = 0; i < 2; i++) {
@@ -257,8 +298,7 @@ static void attach_hooks(struct session *s)
 		}
 		detach_hook(hs);
 		why_add(hs->why, sizeof(hs->why), "%s attach to %s failed: %d",
-			hs->source == PFNMAP_S_KPROBE ? "kprobe" : "fentry",
-			hs->cand->func, err);
+			pfnmap_source_name(hs->source), hs->cand->func, err);
 		hs->source = PFNMAP_S_NONE;
 		hs->cand = NULL;
 	}

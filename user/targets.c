@@ -86,6 +86,12 @@ static const struct candidate uffd_relock_c[] = {
 	{ NULL },
 };
 
+/* <= 6.3: mcopy_atomic() inlines everything; see the re-locks instead. */
+static const struct candidate uffd_mmap_relock_c[] = {
+	{ "mmap_lock_start_locking", NULL },
+	{ NULL },
+};
+
 static const struct candidate bar_fault_c[] = {
 	{ "vfio_pci_mmap_huge_fault", "vfio_pci_core" },
 	{ "vfio_pci_mmap_fault", "vfio_pci_core" },
@@ -98,7 +104,7 @@ static const struct candidate zap_c[] = {
 };
 
 #define OP_HOOK(n, k, c, w) \
-	{ #n, k, "fe_" #n, "fx_" #n, "kp_" #n, "kr_" #n, -1, w, c }
+	{ #n, k, "fe_" #n, "fx_" #n, "kp_" #n, "kr_" #n, NULL, -1, -1, w, c }
 
 const struct hook hooks[H_MAX] = {
 	[H_VFIO_PIN] = OP_HOOK(vfio_pin, PFNMAP_K_VFIO_PIN, vfio_pin_c,
@@ -112,25 +118,30 @@ const struct hook hooks[H_MAX] = {
 	[H_UFFD_POISON] = OP_HOOK(uffd_poison, PFNMAP_K_UFFD_POISON,
 				  uffd_poison_c, "one UFFDIO_POISON"),
 	[H_FOLLOW] = { "follow", -1, "fe_follow", "fx_follow", "kp_follow",
-		       "kr_follow", -1, "PFNMAP lookups and their failures",
+		       "kr_follow", NULL, -1, -1, "PFNMAP lookups and their failures",
 		       follow_c },
 	[H_FIXUP] = { "fixup", -1, "fe_fixup", "fx_fixup", "kp_fixup",
-		      "kr_fixup", -1, "fault-ins, failures, mmap_lock drops",
+		      "kr_fixup", NULL, -1, -1, "fault-ins, failures, mmap_lock drops",
 		      fixup_c },
 	[H_UFFD_RETRY] = { "uffd_retry", -1, "fe_uffd_retry", NULL,
-			   "kp_uffd_retry", NULL, -1,
+			   "kp_uffd_retry", NULL, NULL, -1, -1,
 			   "UFFDIO_COPY lock-drop retries", uffd_retry_c },
 	[H_UFFD_CHANGED] = { "uffd_changed", -1, NULL, "fx_uffd_changed",
-			     NULL, "kr_uffd_changed", -1,
+			     NULL, "kr_uffd_changed", NULL, -1, -1,
 			     "retries aborted: VMA changed", uffd_changed_c },
 	[H_UFFD_RELOCK] = { "uffd_relock", -1, "fe_uffd_relock", NULL,
-			    "kp_uffd_relock", NULL, H_UFFD_RETRY,
+			    "kp_uffd_relock", NULL, NULL, H_UFFD_RETRY, -1,
 			    "UFFDIO_* retries as VMA re-locks", uffd_relock_c },
+	[H_UFFD_MMAP_RELOCK] = { "uffd_mmap_relock", -1, NULL, NULL, NULL,
+				 NULL, "rt_uffd_mmap_relock", H_UFFD_RETRY,
+				 H_UFFD_RELOCK,
+				 "UFFDIO_* retries as mmap_lock re-locks",
+				 uffd_mmap_relock_c },
 	[H_BAR_FAULT] = { "bar_fault", -1, "fe_bar_fault", NULL,
-			  "kp_bar_fault", NULL, -1,
+			  "kp_bar_fault", NULL, NULL, -1, -1,
 			  "vfio-pci BAR faults inside a pin", bar_fault_c },
 	[H_ZAP] = { "zap", PFNMAP_K_VFIO_ZAP, "fe_zap", "fx_zap", "kp_zap",
-		    "kr_zap", -1, "vfio-pci BAR zaps (who, when)", zap_c },
+		    "kr_zap", NULL, -1, -1, "vfio-pci BAR zaps (who, when)", zap_c },
 };
 
 /* dst/start first in every UFFDIO_* struct; then len, then the result */
@@ -219,7 +230,8 @@ __u16 kind_fields(int kind, __u32 attached)
 	if (!is_uffd(kind) || !HAS(op))
 		return 0;
 	v = PFNMAP_V_PAGES;
-	if (HAS(H_UFFD_RETRY) || HAS(H_UFFD_RELOCK))
+	if (HAS(H_UFFD_RETRY) || HAS(H_UFFD_RELOCK) ||
+	    HAS(H_UFFD_MMAP_RELOCK))
 		v |= PFNMAP_V_RETRIES;
 	if (HAS(H_UFFD_CHANGED))
 		v |= PFNMAP_V_ABORTS;
@@ -243,7 +255,7 @@ const char *field_missing_why(int kind, __u16 field, __u32 attached)
 		return "needs both the follow and the fixup hooks";
 	case PFNMAP_V_RETRIES:
 		return is_uffd(kind) ?
-			"retry path inlined: no mfill_retry_state_save/uffd_lock_vma" :
+			"retry path inlined: no mfill_retry_state_save, uffd_lock_vma or mmap_lock tracepoint" :
 			"needs both the follow and the fixup hooks";
 	case PFNMAP_V_ABORTS:
 		return is_uffd(kind) ? "no mfill_retry_state_changed hook" :

@@ -28,6 +28,7 @@ enum hook_id {
 	H_UFFD_RETRY,
 	H_UFFD_CHANGED,
 	H_UFFD_RELOCK,
+	H_UFFD_MMAP_RELOCK,
 	H_BAR_FAULT,
 	H_ZAP,
 	H_MAX,
@@ -38,7 +39,9 @@ struct hook {
 	int		kind;		/* the op kind it records, -1: nested */
 	const char	*fe, *fx;	/* program names, NULL if none */
 	const char	*kp, *kr;
+	const char	*rt;		/* raw tracepoint program, NULL if none */
 	int		unless;		/* skip if this hook attached, -1: none */
+	int		unless2;
 	const char	*what;		/* one line: what it tells */
 	const struct candidate *cands;	/* preference order, NULL-terminated */
 };

@@ -1,0 +1,146 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# test-all.sh - every test of pfnmap, from a fresh machine: installs what
+# it needs, builds, runs the unit tests, the host tests (this kernel's
+# fallback mode) and the VM suite on each kernel of $KERNELS (default:
+# 6.1 6.12 7.3), then prints one row per kernel and the closing line
+# "N passed, M failed, K skipped".
+#
+#   KERNELS="7.3" scripts/test-all.sh     # a subset of the matrix
+#   SKIP_VM=1 scripts/test-all.sh         # host only (says so, loudly)
+#
+# Every assertion prints one line: "ok - ...", "not ok - ..." or
+# "skip - ..." (a kernel or field that is not available: never a pass).
+# Exit status: 0 if nothing failed, 1 otherwise.
+set -uo pipefail
+
+top=$(cd "$(dirname "$0")/.." && pwd)
+cd "$top"
+KERNELS=${KERNELS:-6.1 6.12 7.3}
+results=build/test-results
+log=$results/all.log
+declare -A row_pass row_fail row_skip
+
+mkdir -p "$results"
+: > "$log"
+
+note() { printf 'test-all: %s\n' "$*" >&2; }
+
+# Runs a producer of ok/not ok/skip lines, tees them, tallies them by row.
+tally() {
+	local row=$1
+	shift
+	local line
+	row_pass[$row]=${row_pass[$row]:-0}
+	row_fail[$row]=${row_fail[$row]:-0}
+	row_skip[$row]=${row_skip[$row]:-0}
+	while IFS= read -r line; do
+		printf '%s\n' "$line" | tee -a "$log"
+		case "$line" in
+		"ok - "*) row_pass[$row]=$((row_pass[$row] + 1)) ;;
+		"not ok - "*) row_fail[$row]=$((row_fail[$row] + 1)) ;;
+		"skip - "*) row_skip[$row]=$((row_skip[$row] + 1)) ;;
+		esac
+	done < <("$@" 2>&1)
+}
+
+build() {
+	scripts/setup.sh >&2 || { echo "not ok - setup: installing packages failed"; return; }
+	if make -s all >&2 && make -s OUTPUT=build/static STATIC=1 build/static/pfnmap >&2; then
+		echo "ok - build: build/pfnmap, build/static/pfnmap, build/pfnmap-stress"
+	else
+		echo "not ok - build failed"
+	fi
+}
+
+# cmocka prints "[  PASSED  ] N test(s)." and "[  FAILED  ] N test(s)".
+unit() {
+	local t out
+	make -s unit-build >&2 || { echo "not ok - unit: build failed"; return; }
+	for t in build/tests/test_*; do
+		[ -x "$t" ] || continue
+		if out=$("$t" 2>&1); then
+			echo "ok - unit $(basename "$t"): $(grep -o 'PASSED  \] [0-9]* test' <<< "$out" | grep -o '[0-9]*') tests"
+		else
+			printf '%s\n' "$out" | grep -E 'FAILED|ERROR' | sed 's/^/# /'
+			echo "not ok - unit $(basename "$t")"
+		fi
+	done
+}
+
+# check.py exits 1 when an assertion failed (already said), else crashed.
+check() {
+	python3 tests/check.py "$1" "$2"
+	local rc=$?
+	[ "$rc" -le 1 ] || echo "not ok - [$2] tests/check.py crashed (exit $rc)"
+}
+
+host() {
+	local out=$results/host t
+	rm -rf "$out"
+	PFNMAP=build/pfnmap STRESS=build/pfnmap-stress tests/collect.sh "$out" uffd > /dev/null
+	check "$out" host
+	for t in tests/host/test_*.sh; do
+		[ -x "$t" ] || continue
+		"$t" || echo "not ok - $(basename "$t") exited $?"
+	done
+}
+
+# One kernel: boot, run the guest suite, check its files here.
+vm() {
+	local k=$1 out=$results/vm-$k rc
+	local -a extra=()
+	rm -rf "$out"
+	shopt -s nullglob
+	extra=(tests/vm/guest_*.sh)
+	shopt -u nullglob
+	if ! tests/vm/fetch-kernel.sh "$k" >&2; then
+		echo "skip - [$k] KERNEL NOT AVAILABLE: fetching the Debian $k kernel failed"
+		return
+	fi
+	tests/vm/run-guest.sh -k "$k" -t 600 -o "$out" -e guest-suite.sh -- \
+		build/static/pfnmap build/pfnmap-stress tests/collect.sh \
+		tests/scenarios.txt tests/vm/guest-suite.sh "${extra[@]}" \
+		> "$out.log" 2>&1
+	rc=$?
+	sed 's/^/# /' "$out.log" | grep -E 'run-guest|guest-suite|collected' >&2
+	if [ "$rc" -ne 0 ]; then
+		echo "not ok - [$k] guest suite did not complete (run-guest exit $rc, see $out.log)"
+		return
+	fi
+	echo "ok - [$k] booted $(cat "build/kernels/$k/RELEASE" 2>/dev/null) and ran the guest suite"
+	check "$out/out/collect" "$k"
+	for t in tests/vm/check_*.sh; do
+		[ -x "$t" ] || continue
+		"$t" "$out/out" "$k" || echo "not ok - [$k] $(basename "$t") exited $?"
+	done
+}
+
+summary() {
+	local row p=0 f=0 s=0
+	printf '\n%-8s %7s %7s %7s\n' "ROW" "PASSED" "FAILED" "SKIPPED"
+	for row in build unit host $KERNELS; do
+		[ -n "${row_pass[$row]+x}" ] || continue
+		printf '%-8s %7d %7d %7d\n' "$row" "${row_pass[$row]}" \
+			"${row_fail[$row]}" "${row_skip[$row]}"
+		p=$((p + row_pass[$row]))
+		f=$((f + row_fail[$row]))
+		s=$((s + row_skip[$row]))
+	done
+	[ -n "${SKIP_VM:-}" ] && printf 'VM SUITE SKIPPED (SKIP_VM set): kernels %s NOT TESTED\n' "$KERNELS"
+	printf '\n%d passed, %d failed, %d skipped\n' "$p" "$f" "$s"
+	[ "$f" -eq 0 ]
+}
+
+tally build build
+if [ "${row_fail[build]}" -eq 0 ]; then
+	tally unit unit
+	tally host host
+	if [ -z "${SKIP_VM:-}" ]; then
+		for k in $KERNELS; do
+			tally "$k" vm "$k"
+		done
+	fi
+fi
+summary

@@ -1,0 +1,160 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0
+"""check.py OUTDIR LABEL - compare what pfnmap counted with what each
+workload of tests/scenarios.txt reports of itself (files left by
+tests/collect.sh in OUTDIR).
+
+Prints one TAP-style line per assertion: "ok - ...", "not ok - ...", or
+"skip - ..." when this kernel cannot show a field (the reason comes from
+`pfnmap probe --json`, never from this file).  Exits 1 if any failed.
+"""
+import json
+import os
+import sys
+
+OP_KINDS = ["vfio_pin", "uffd_copy", "uffd_zeropage", "uffd_continue",
+            "uffd_poison", "vfio_map_dma"]
+
+
+class Checker:
+    def __init__(self, outdir, label):
+        self.outdir = outdir
+        self.label = label
+        self.failed = 0
+        self.probe = self.load("probe.json") or {}
+
+    def load(self, name):
+        try:
+            with open(os.path.join(self.outdir, name)) as f:
+                return json.loads(f.read().strip().splitlines()[-1])
+        except (OSError, ValueError, IndexError):
+            return None
+
+    def say(self, status, scen, what):
+        print(f"{status} - [{self.label}] {scen}: {what}")
+        if status == "not ok":
+            self.failed += 1
+
+    def eq(self, scen, what, got, want):
+        if got == want:
+            self.say("ok", scen, f"{what} = {want}")
+        else:
+            self.say("not ok", scen, f"{what} = {got}, expected {want}")
+
+    def field_why(self, kind, field):
+        """Why probe says a field of a kind is unknown, or None."""
+        k = self.probe.get("kinds", {}).get(kind, {})
+        if k.get("fields", {}).get(field) is not None:
+            return None
+        why = (k.get("why") or "not seen").split("; ")
+        if k.get("mode") == "syscall":
+            return "syscall view, ioctl tracepoints only: " + why[0]
+        return f"{k.get('mode', '?')} mode: " + "; ".join(why)
+
+    def known_eq(self, scen, kind, field, got, want, what=None):
+        """Equality for a field the kernel may not be able to show."""
+        what = what or f"{kind}.{field}"
+        why = self.field_why(kind, field)
+        if why is None:
+            self.eq(scen, what, got, want)
+        elif got is None:
+            self.say("skip", scen, f"{what} unknown on this kernel ({why})")
+        else:
+            self.say("not ok", scen,
+                     f"{what} = {got} but probe says unknown ({why})")
+
+    def common(self, scen, work, stat, kind, ops):
+        rc = open(os.path.join(self.outdir, scen + ".rc")).read().strip()
+        self.eq(scen, "exit status of stat + workload", rc, "0")
+        self.eq(scen, "records lost", stat.get("lost"), 0)
+        for other in OP_KINDS:
+            if other != kind:
+                self.eq(scen, f"{other}.count", stat[other]["count"], 0)
+        s = stat[kind]
+        self.eq(scen, f"{kind}.count", s["count"], ops)
+        self.eq(scen, f"{kind}.errors", s["errors"], work["errors"])
+        return s
+
+    def uffd(self, scen, work, stat):
+        kind = ("uffd_zeropage" if work["scenario"] == "uffd-zeropage"
+                else "uffd_copy")
+        s = self.common(scen, work, stat, kind, work["ops"])
+        self.eq(scen, f"{kind}.pages", s.get("pages"), work["copied_pages"])
+        want = work.get("expected_retries", 0)
+        self.known_eq(scen, kind, "retries", s.get("retries"), want)
+        if want == 0:
+            maxr = 0
+        elif not work["errors"]:
+            maxr = work["pages_per_op"]
+        else:
+            maxr = 1
+        self.known_eq(scen, kind, "retries", s.get("max_retries"), maxr,
+                      f"{kind}.max_retries")
+        self.known_eq(scen, kind, "retry_aborts", s.get("retry_aborts"), 0)
+
+    def vfio(self, scen, work, stat):
+        maps, bar = work["maps"], work["bar_pages"]
+        s = self.common(scen, work, stat, "vfio_pin", maps)
+        # one contiguous PFNMAP range: one pin of every BAR page per map
+        self.eq(scen, "vfio_pin.pages", s.get("pages"), maps * bar)
+        fo, fx = s.get("follow_pfnmap"), s.get("fixup_user_fault")
+        if fo is None or fx is None:
+            self.say("skip", scen, "nested follow/fixup counters unknown ("
+                     + str(self.field_why("vfio_pin", "follow_pfnmap")) + ")")
+            return
+        fails = fo["failures"]
+        self.eq(scen, "follow_pfnmap.calls",
+                fo["calls"], maps * bar + fails)
+        self.eq(scen, "fixup_user_fault.calls (one per failed lookup)",
+                fx["calls"], fails)
+        self.eq(scen, "fixup_user_fault.failures", fx["failures"], 0)
+        self.eq(scen, "fixup_user_fault.unlocked", fx["unlocked"], 0)
+        if work.get("touched"):
+            self.eq(scen, "follow_pfnmap.failures (BAR touched first)",
+                    fails, 0)
+        elif "first_touch_faults" in work:
+            self.eq(scen, "follow_pfnmap.failures (first touch)",
+                    fails, work["first_touch_faults"])
+        self.known_eq(scen, "vfio_pin", "retries", s.get("retries"), 0)
+        self.known_eq(scen, "vfio_pin", "zap_races", s.get("zap_races"), 0)
+
+    def scenario(self, scen):
+        work, stat = self.load(scen + ".work.json"), self.load(scen + ".stat.json")
+        if work is None or stat is None:
+            err = os.path.join(self.outdir, scen + ".err")
+            msg = open(err).read().strip() if os.path.exists(err) else ""
+            self.say("not ok", scen, "no output: " + (msg or "missing files"))
+            return
+        try:
+            if work["scenario"].startswith("uffd-"):
+                self.uffd(scen, work, stat)
+            else:
+                self.vfio(scen, work, stat)
+        except (KeyError, TypeError) as e:
+            self.say("not ok", scen, f"output lacks {e!r}")
+
+
+def scenario_names(outdir):
+    here = os.path.dirname(os.path.abspath(__file__))
+    names = []
+    with open(os.path.join(here, "scenarios.txt")) as f:
+        for line in f:
+            if line.strip() and not line.startswith("#"):
+                names.append(line.split("|")[0])
+    return [n for n in names if os.path.exists(os.path.join(outdir, n + ".rc"))]
+
+
+def main():
+    if len(sys.argv) != 3:
+        sys.exit("usage: check.py OUTDIR LABEL")
+    c = Checker(sys.argv[1], sys.argv[2])
+    names = scenario_names(sys.argv[1])
+    if not names:
+        c.say("not ok", "collect", "no scenario ran")
+    for n in names:
+        c.scenario(n)
+    sys.exit(1 if c.failed else 0)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,393 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * capture_write.c - appends a capture (docs/capture-format.md) to a file
+ * descriptor: the header at open, one chunk per capw_flush(), the trailer
+ * at capw_finish().
+ *
+ * A chunk goes out in a single write() of its header and data, so a kill
+ * leaves at most one partial chunk at the end, which the reader reports
+ * and skips.  After a failed write the file is cut back to its last whole
+ * chunk, so that the trailer can still follow it if there is room.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/stat.h>
+#include <zlib.h>
+#include "capture.h"
+
+/* zlib level 1: within a few % of level 6 on shuffled records, 3x faster. */
+#define CAP_DEFAULT_LEVEL	1
+
+struct cap_writer {
+	int			fd;
+	struct cap_writer_opts	o;
+	struct pfnmap_event	*recs;		/* the pending chunk */
+	__u8			*shuf;		/* its byte-transposed form */
+	__u8			*out;		/* chunk header + zlib data */
+	size_t			out_cap;
+	__u32			seq;
+	__u64			drops;		/* as told by the last chunk */
+	bool			regular;	/* fd is a regular file */
+	bool			dead;		/* only capw_finish() now */
+	struct capw_stats	st;
+};
+
+/* ---- header ---------------------------------------------------------- */
+
+struct hbuf {
+	__u8	*p;
+	size_t	len, cap;
+	bool	overflow;
+};
+
+static void hb_put(struct hbuf *h, const void *v, size_t n)
+{
+	if (h->len + n > h->cap) {
+		h->overflow = true;
+		return;
+	}
+	memcpy(h->p + h->len, v, n);
+	h->len += n;
+}
+
+/* One TLV item; values longer than a u16 length are cut. */
+static void hb_item(struct hbuf *h, __u16 tag, const void *v1, size_t n1,
+		    const void *v2, size_t n2)
+{
+	__u8 th[4];
+
+	if (n1 + n2 > 0xffff)
+		n2 = n1 < 0xffff ? 0xffff - n1 : 0;
+	put_le16(th, tag);
+	put_le16(th + 2, n1 + n2);
+	hb_put(h, th, 4);
+	hb_put(h, v1, n1);
+	if (n2)
+		hb_put(h, v2, n2);
+}
+
+static void hb_str(struct hbuf *h, __u16 tag, const char *s)
+{
+	hb_item(h, tag, s, strnlen(s, CAP_STR_LEN - 1), NULL, 0);
+}
+
+static void hb_modes(struct hbuf *h, const struct cap_meta *m)
+{
+	int k;
+
+	for (k = 0; k < PFNMAP_K_MAX; k++) {
+		const struct cap_mode *md = &m->modes[k];
+		__u8 v[4];
+
+		if (!md->present)
+			continue;
+		v[0] = k;
+		v[1] = md->source;
+		put_le16(v + 2, md->valid);
+		hb_item(h, CAP_T_MODE, v, 4, md->why,
+			strnlen(md->why, CAP_WHY_LEN - 1));
+	}
+}
+
+int cap_encode_header(void *buf, size_t len, const struct cap_meta *m)
+{
+	struct hbuf h = { .p = buf, .cap = len };
+	__u8 fixed[CAP_FIXED_LEN] = { 0 }, clk[16], crc[4];
+
+	memcpy(fixed, CAP_MAGIC, 8);
+	put_le16(fixed + 8, CAP_VERSION);
+	put_le32(fixed + 16, PFNMAP_ABI_VERSION);
+	put_le32(fixed + 20, sizeof(struct pfnmap_event));
+	put_le64(fixed + 24, m->capture_id);
+	hb_put(&h, fixed, sizeof(fixed));
+	hb_str(&h, CAP_T_KERNEL, m->kernel);
+	hb_str(&h, CAP_T_HOST, m->host);
+	hb_str(&h, CAP_T_BOOT_ID, m->boot_id);
+	if (m->has_clock) {
+		put_le64(clk, m->clock_mono_ns);
+		put_le64(clk + 8, m->clock_real_ns);
+		hb_item(&h, CAP_T_CLOCK, clk, 16, NULL, 0);
+	}
+	hb_modes(&h, m);
+	if (m->cmdline_len)
+		hb_item(&h, CAP_T_CMDLINE, m->cmdline,
+			m->cmdline_len < CAP_CMDLINE_LEN ? m->cmdline_len :
+			CAP_CMDLINE_LEN, NULL, 0);
+	if (h.overflow || h.len + 4 > h.cap)
+		return -ENOSPC;
+	put_le32(h.p + 12, h.len + 4);
+	put_le32(crc, crc32(0, h.p, h.len));
+	hb_put(&h, crc, 4);
+	return h.len;
+}
+
+/* ---- output ---------------------------------------------------------- */
+
+static int write_all(int fd, const void *buf, size_t len)
+{
+	const __u8 *p = buf;
+
+	while (len) {
+		ssize_t n = write(fd, p, len);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -errno;
+		if (n == 0)
+			return -EIO;
+		p += n;
+		len -= n;
+	}
+	return 0;
+}
+
+/*
+ * Appends one structure.  On failure a regular file is cut back to what
+ * it was, so a partial chunk never stays in front of the trailer.
+ */
+static int emit(struct cap_writer *w, const void *buf, size_t len)
+{
+	int err = write_all(w->fd, buf, len);
+
+	if (err) {
+		if (w->regular && !ftruncate(w->fd, w->st.bytes))
+			lseek(w->fd, w->st.bytes, SEEK_SET);
+		return err;
+	}
+	/*
+	 * Start writeback now rather than at the next dirty-page flush: the
+	 * data is on disk a moment later, and without blocking us as an
+	 * fsync would (see docs/capture-format.md, "Durability").
+	 */
+	if (w->regular && w->o.writeback)
+		sync_file_range(w->fd, w->st.bytes, len, SYNC_FILE_RANGE_WRITE);
+	w->st.bytes += len;
+	return 0;
+}
+
+static bool fits(const struct cap_writer *w, size_t len)
+{
+	return !w->o.max_bytes ||
+	       w->st.bytes + len + CAP_TRAILER_LEN <= w->o.max_bytes;
+}
+
+int capw_open(struct cap_writer **wp, int fd, const struct cap_meta *m,
+	      const struct cap_writer_opts *o)
+{
+	size_t raw, hlen = CAP_HEADER_MAX;
+	struct cap_writer *w;
+	struct stat sb;
+	int n, err;
+
+	w = calloc(1, sizeof(*w));
+	if (!w)
+		return -ENOMEM;
+	w->fd = fd;
+	w->o = *o;
+	if (!w->o.chunk_records || w->o.chunk_records > CAP_CHUNK_MAX_RECORDS)
+		w->o.chunk_records = CAP_CHUNK_RECORDS;
+	if (!w->o.level)
+		w->o.level = CAP_DEFAULT_LEVEL;
+	w->regular = !fstat(fd, &sb) && S_ISREG(sb.st_mode);
+	raw = (size_t)w->o.chunk_records * sizeof(struct pfnmap_event);
+	w->out_cap = CAP_CHUNK_HDR_LEN + compressBound(raw);
+	if (w->out_cap < hlen)
+		w->out_cap = hlen;
+	w->recs = malloc(raw);
+	w->shuf = malloc(raw);
+	w->out = malloc(w->out_cap);
+	err = -ENOMEM;
+	if (!w->recs || !w->shuf || !w->out)
+		goto fail;
+	n = cap_encode_header(w->out, hlen, m);
+	err = n;
+	if (n < 0)
+		goto fail;
+	err = -EFBIG;
+	if (!fits(w, n))
+		goto fail;
+	err = emit(w, w->out, n);
+	if (err)
+		goto fail;
+	*wp = w;
+	return 0;
+fail:
+	capw_free(w);
+	return err;
+}
+
+int capw_add(struct cap_writer *w, const struct pfnmap_event *e)
+{
+	if (w->dead) {
+		w->st.unwritten++;
+		return 0;
+	}
+	w->recs[w->st.pending++] = *e;
+	return w->st.pending >= w->o.chunk_records;
+}
+
+/*
+ * Byte i of every record first, then byte i + 1...: the fields of
+ * neighbouring records mostly agree in their high bytes, and zlib finds
+ * those long runs where it would not find them 128 bytes apart.
+ */
+static void shuffle(__u8 *dst, const struct pfnmap_event *recs, __u32 n)
+{
+	const size_t rs = sizeof(*recs);
+	const __u8 *src = (const __u8 *)recs;
+	size_t b, i;
+
+	for (i = 0; i < n; i++)
+		for (b = 0; b < rs; b++)
+			dst[b * n + i] = src[i * rs + b];
+}
+
+static void time_range(const struct pfnmap_event *recs, __u32 n,
+		       __u64 *first, __u64 *last)
+{
+	__u32 i;
+
+	*first = n ? recs[0].start_ns : 0;
+	*last = *first;
+	for (i = 1; i < n; i++) {
+		if (recs[i].start_ns < *first)
+			*first = recs[i].start_ns;
+		if (recs[i].start_ns > *last)
+			*last = recs[i].start_ns;
+	}
+}
+
+static void chunk_header(__u8 *h, const struct cap_writer *w, __u32 n,
+			 __u32 comp_len, __u64 drops)
+{
+	__u64 first, last;
+
+	time_range(w->recs, n, &first, &last);
+	memset(h, 0, CAP_CHUNK_HDR_LEN);
+	put_le32(h, CAP_CHUNK_MAGIC);
+	put_le32(h + 4, w->seq);
+	put_le32(h + 8, n);
+	put_le32(h + 12, comp_len);
+	put_le32(h + 16, n ? CAP_CF_SHUFFLE : 0);
+	put_le32(h + 20, crc32(0, h + CAP_CHUNK_HDR_LEN, comp_len));
+	put_le64(h + 24, drops);
+	put_le64(h + 32, first);
+	put_le64(h + 40, last);
+	put_le32(h + 52, crc32(0, h, 52));
+}
+
+/* The records in the pending chunk, compressed after the chunk header. */
+static int compress_pending(struct cap_writer *w, __u32 n, uLongf *clen)
+{
+	__u32 i;
+
+	*clen = 0;
+	if (!n)
+		return 0;
+	for (i = 0; i < n; i++)
+		cap_event_swap(&w->recs[i]);
+	shuffle(w->shuf, w->recs, n);
+	for (i = 0; i < n; i++)
+		cap_event_swap(&w->recs[i]);
+	*clen = w->out_cap - CAP_CHUNK_HDR_LEN;
+	if (compress2(w->out + CAP_CHUNK_HDR_LEN, clen, w->shuf,
+		      (uLong)n * sizeof(struct pfnmap_event),
+		      w->o.level) != Z_OK)
+		return -ENOMEM;
+	return 0;
+}
+
+/* Called dead: whatever is queued will not be written. */
+static int give_up(struct cap_writer *w, int err)
+{
+	w->dead = true;
+	w->st.unwritten += w->st.pending;
+	w->st.pending = 0;
+	return err;
+}
+
+int capw_flush(struct cap_writer *w, __u64 drops)
+{
+	__u32 n = w->st.pending;
+	uLongf clen;
+	size_t len;
+	int err;
+
+	if (w->dead)
+		return -EBADF;
+	if (!n && drops == w->drops)
+		return 0;
+	err = compress_pending(w, n, &clen);
+	if (err)
+		return give_up(w, err);
+	len = CAP_CHUNK_HDR_LEN + clen;
+	if (!fits(w, len))
+		return give_up(w, -EFBIG);
+	chunk_header(w->out, w, n, clen, drops);
+	err = emit(w, w->out, len);
+	if (err)
+		return give_up(w, err);
+	w->seq++;
+	w->drops = drops;
+	w->st.chunks++;
+	w->st.records += n;
+	w->st.raw_bytes += (__u64)n * sizeof(struct pfnmap_event);
+	w->st.pending = 0;
+	return 0;
+}
+
+static void encode_trailer(__u8 *p, const struct cap_writer *w,
+			   const struct cap_trailer *t)
+{
+	__u64 unwritten = w->st.unwritten + t->unwritten;
+
+	memset(p, 0, CAP_TRAILER_LEN);
+	put_le32(p, CAP_TRAILER_MAGIC);
+	put_le32(p + 4, w->st.chunks);
+	put_le64(p + 8, w->st.records);
+	put_le64(p + 16, t->drops);
+	put_le64(p + 24, t->end_ns);
+	put_le64(p + 32, t->bpf_run_ns);
+	put_le64(p + 40, t->bpf_run_cnt);
+	put_le32(p + 48, t->stop);
+	put_le32(p + 52, unwritten > 0xffffffffULL ? 0xffffffffU : unwritten);
+	put_le32(p + 60, crc32(0, p, 60));
+}
+
+int capw_finish(struct cap_writer *w, const struct cap_trailer *t)
+{
+	__u8 tr[CAP_TRAILER_LEN];
+	int err = 0, e2;
+
+	if (!w->dead)
+		err = capw_flush(w, t->drops);
+	/* room for the trailer is always kept, even past a failed chunk */
+	encode_trailer(tr, w, t);
+	e2 = emit(w, tr, sizeof(tr));
+	if (!err)
+		err = e2;
+	if (w->regular && fdatasync(w->fd) && !err)
+		err = -errno;
+	w->dead = true;
+	return err;
+}
+
+void capw_stats(const struct cap_writer *w, struct capw_stats *st)
+{
+	*st = w->st;
+}
+
+void capw_free(struct cap_writer *w)
+{
+	if (!w)
+		return;
+	free(w->recs);
+	free(w->shuf);
+	free(w->out);
+	free(w);
+}
