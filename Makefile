@@ -15,7 +15,7 @@ VERSION		:= $(shell git describe --always --dirty 2>/dev/null || echo 0.1)
 CFLAGS		?= -g -O2
 CFLAGS		+= -std=gnu11 -Wall -Wextra -Wno-missing-field-initializers
 CPPFLAGS	+= -Iinclude -Iuser -I$(OUTPUT) -DPFNMAP_VERSION='"$(VERSION)"'
-LDLIBS		:= -lbpf -lelf -lz -lm
+LDLIBS		:= -lbpf -lelf -lz -lm -lncursesw -ltinfo
 BPF_CFLAGS	:= -g -O2 -Wall -target bpf -D__TARGET_ARCH_$(ARCH) \
 		   -Ivmlinux -Iinclude -Ibpf
 

@@ -30,6 +30,8 @@ const volatile struct pfnmap_op_layout layout[PFNMAP_K_MAX] = {};
 const volatile __u32 follow_style = 0;
 /* stack entries to skip to find the caller of a stand-alone leaf */
 const volatile __u32 caller_skip = 0;
+/* the page-fault handler's text, [lo, hi): its mmap_lock is no retry */
+const volatile __u64 fault_lo = 0, fault_hi = 0;
 
 /* Writable after load: which kinds take the ioctl path, what is valid. */
 __u16 kind_valid[PFNMAP_K_MAX] = {};
@@ -474,10 +476,20 @@ static __always_inline struct task_state *active_op(void)
 	return ts && ts->op_active ? ts : NULL;
 }
 
+static __always_inline struct task_state *active_uffd_op(void)
+{
+	struct task_state *ts = active_op();
+
+	if (!ts || ts->op.kind < PFNMAP_K_UFFD_COPY ||
+	    ts->op.kind > PFNMAP_K_UFFD_POISON)
+		return NULL;
+	return ts;
+}
+
 /* mfill_retry_state_save(): the locks are about to be dropped. */
 static __always_inline int uffd_retry(void)
 {
-	struct task_state *ts = active_op();
+	struct task_state *ts = active_uffd_op();
 
 	if (ts)
 		ts->op.retries++;
@@ -487,7 +499,7 @@ static __always_inline int uffd_retry(void)
 /* mfill_retry_state_changed(): true aborts the retry with -EAGAIN. */
 static __always_inline int uffd_retry_checked(__u64 changed)
 {
-	struct task_state *ts = active_op();
+	struct task_state *ts = active_uffd_op();
 
 	if (ts && (__u8)changed)
 		ts->op.retry_aborts++;
@@ -497,7 +509,7 @@ static __always_inline int uffd_retry_checked(__u64 changed)
 /* uffd_lock_vma() and friends: one call per attempt, so retries = n - 1. */
 static __always_inline int uffd_relock(void)
 {
-	struct task_state *ts = active_op();
+	struct task_state *ts = active_uffd_op();
 
 	if (!ts)
 		return 0;
@@ -537,12 +549,31 @@ int kp_uffd_relock(struct pt_regs *regs) { return uffd_relock(); }
 
 /*
  * 6.1 inlines the whole UFFDIO_COPY retry; what is left to see is the
- * retry taking mmap_read_lock again.  Only blocking acquisitions trace
- * start_locking (a fault's trylock does not), so within one operation
- * every start after the first is a retry.
+ * retry taking mmap_read_lock again: within one operation every
+ * acquisition after the first is a retry, except those of the page fault
+ * that the copy outside the lock takes on the source page.
  */
+static __always_inline bool in_page_fault(void *ctx)
+{
+	__u64 ips[8];
+	long n;
+	int i;
+
+	n = bpf_get_stack(ctx, ips, sizeof(ips), 0);
+	for (i = 0; i < 8; i++)
+		if (i < n / 8 && ips[i] >= fault_lo && ips[i] < fault_hi)
+			return true;
+	return false;
+}
+
 SEC("raw_tp/mmap_lock_start_locking")
-int rt_uffd_mmap_relock(void *ctx) { return uffd_relock(); }
+int rt_uffd_mmap_relock(void *ctx)
+{
+	/* the source page's fault takes mmap_lock (trylock) too */
+	if (!active_uffd_op() || in_page_fault(ctx))
+		return 0;
+	return uffd_relock();
+}
 
 SEC("fentry/vfio_pci_mmap_huge_fault")
 int fe_bar_fault(void *ctx) { return bar_fault(); }

@@ -46,10 +46,9 @@ class Checker:
         k = self.probe.get("kinds", {}).get(kind, {})
         if k.get("fields", {}).get(field) is not None:
             return None
-        why = (k.get("why") or "not seen").split("; ")
-        if k.get("mode") == "syscall":
-            return "syscall view, ioctl tracepoints only: " + why[0]
-        return f"{k.get('mode', '?')} mode: " + "; ".join(why)
+        field_why = k.get("unknown_why", {}).get(field, "")
+        why = [w for w in [field_why] + (k.get("why") or "").split("; ") if w]
+        return f"{k.get('mode', '?')} mode: " + why[0]
 
     def known_eq(self, scen, kind, field, got, want, what=None):
         """Equality for a field the kernel may not be able to show."""

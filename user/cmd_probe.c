@@ -35,6 +35,17 @@ static const char *source_label(int src)
 	return src ? pfnmap_source_name(src) : "none";
 }
 
+/* Why field bit b of kind k is not seen in this session. */
+static const char *field_why(struct session *s, int k,
+			     const struct kind_mode *m, int b)
+{
+	if (m->source == PFNMAP_S_NONE)
+		return "kind not seen";
+	if (m->source == PFNMAP_S_SYSCALL)
+		return "syscall view: ioctl tracepoints cannot see inside the kernel";
+	return session_field_why(s, k, 1U << b);
+}
+
 static void print_text(struct session *s, const char *release)
 {
 	int h, k, b;
@@ -63,10 +74,8 @@ static void print_text(struct session *s, const char *release)
 
 			if (!(set & (1U << b)))
 				continue;
-			why = m->source == PFNMAP_S_NONE ? "kind not seen" :
-			      (m->valid & (1U << b)) ? NULL :
-			      m->source == PFNMAP_S_SYSCALL ?
-			      "syscall view" : session_field_why(s, k, 1U << b);
+			why = (m->valid & (1U << b)) ? NULL :
+			      field_why(s, k, m, b);
 			printf(" %s%s%s%s", field_name(b), why ? "=unknown(" : "",
 			       why ? why : "", why ? ")" : "");
 		}
@@ -121,6 +130,13 @@ static void print_json(struct session *s, const char *release)
 			else
 				json_null(&j);
 		}
+		json_obj_end(&j);
+		json_key(&j, "unknown_why");
+		json_obj_begin(&j);
+		for (b = 0; field_name(b); b++)
+			if ((set & (1U << b)) && !(m->valid & (1U << b)))
+				json_kv_str(&j, field_name(b),
+					    field_why(s, k, m, b));
 		json_obj_end(&j);
 		json_obj_end(&j);
 	}

@@ -24,28 +24,48 @@ static int cmp_str(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
+static int cmp_addr(const void *a, const void *b)
+{
+	unsigned long long x = *(const unsigned long long *)a;
+	unsigned long long y = *(const unsigned long long *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static int grow_syms(struct kenv *k, size_t *cap)
+{
+	unsigned long long *a;
+	char **n;
+
+	if (k->nsyms < *cap)
+		return 0;
+	*cap = *cap ? *cap * 2 : 65536;
+	n = realloc(k->syms, *cap * sizeof(*n));
+	if (n)
+		k->syms = n;
+	a = realloc(k->addrs, *cap * sizeof(*a));
+	if (a)
+		k->addrs = a;
+	return n && a ? 0 : -ENOMEM;
+}
+
 static int load_kallsyms(struct kenv *k)
 {
 	FILE *f = fopen("/proc/kallsyms", "r");
 	char line[512], name[256];
+	unsigned long long addr;
 	size_t cap = 0;
 
 	if (!f)
 		return -errno;
 	while (fgets(line, sizeof(line), f)) {
-		if (sscanf(line, "%*s %*s %255s", name) != 1)
+		if (sscanf(line, "%llx %*s %255s", &addr, name) != 2)
 			continue;
-		if (k->nsyms == cap) {
-			char **n;
-
-			cap = cap ? cap * 2 : 65536;
-			n = realloc(k->syms, cap * sizeof(*n));
-			if (!n) {
-				fclose(f);
-				return -ENOMEM;
-			}
-			k->syms = n;
+		if (grow_syms(k, &cap)) {
+			fclose(f);
+			return -ENOMEM;
 		}
+		k->addrs[k->nsyms] = addr;
 		k->syms[k->nsyms] = strdup(name);
 		if (!k->syms[k->nsyms]) {
 			fclose(f);
@@ -55,7 +75,37 @@ static int load_kallsyms(struct kenv *k)
 	}
 	fclose(f);
 	qsort(k->syms, k->nsyms, sizeof(*k->syms), cmp_str);
+	qsort(k->addrs, k->nsyms, sizeof(*k->addrs), cmp_addr);
 	return 0;
+}
+
+/*
+ * Names were sorted apart from addresses, so find the address again in
+ * /proc/kallsyms; this runs once or twice per session.
+ */
+int kenv_sym_range(struct kenv *k, const char *name, unsigned long long *lo,
+		   unsigned long long *hi)
+{
+	FILE *f = fopen("/proc/kallsyms", "r");
+	char line[512], sym[256];
+	unsigned long long a;
+	size_t i;
+
+	*lo = *hi = 0;
+	while (f && fgets(line, sizeof(line), f))
+		if (sscanf(line, "%llx %*s %255s", &a, sym) == 2 &&
+		    !strcmp(sym, name)) {
+			*lo = a;
+			break;
+		}
+	if (f)
+		fclose(f);
+	for (i = 0; *lo && i < k->nsyms; i++)
+		if (k->addrs[i] > *lo) {
+			*hi = k->addrs[i];
+			break;
+		}
+	return *lo && *hi ? 0 : -ENOENT;
 }
 
 /* Index of the first symbol >= name. */
@@ -112,6 +162,7 @@ void kenv_close(struct kenv *k)
 	for (i = 0; i < k->nsyms; i++)
 		free(k->syms[i]);
 	free(k->syms);
+	free(k->addrs);
 	btf__free(k->vmlinux);
 	memset(k, 0, sizeof(*k));
 }

@@ -14,6 +14,7 @@ struct kenv {
 	struct btf	*vmlinux;
 	char		**syms;		/* sorted kallsyms names */
 	size_t		nsyms;
+	unsigned long long *addrs;	/* all kallsyms addresses, sorted */
 	int		fentry_err;	/* 0 untested, 1 ok, <0 -errno refused */
 	bool		have_kprobes;
 };
@@ -33,5 +34,8 @@ void kenv_close(struct kenv *k);
 void kenv_probe(struct kenv *k, const char *func, const char *module,
 		struct func_probe *fp);
 bool kenv_has_sym(const struct kenv *k, const char *name);
+/* [lo, hi) of a function: its address to the next symbol's; -ENOENT. */
+int kenv_sym_range(struct kenv *k, const char *name, unsigned long long *lo,
+		   unsigned long long *hi);
 
 #endif /* __PFNMAP_PROBE_H */

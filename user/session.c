@@ -44,6 +44,8 @@ struct session {
 	struct bpf_link		*tp_links[3];
 	int			stats_fd;
 	bool			mounted_tracefs;
+	unsigned long long	fault_lo, fault_hi;	/* exc_page_fault */
+	char			field_why[768];
 	session_cb		cb;
 	void			*cb_ctx;
 	int			verbose;
@@ -110,6 +112,14 @@ static void plan_raw_tp(struct session *s, int id)
 	snprintf(sym, sizeof(sym), "__tracepoint_%s", c->func);
 	if (!kenv_has_sym(&s->kenv, sym)) {
 		why_add(hs->why, sizeof(hs->why), "%s: no such tracepoint",
+			c->func);
+		return;
+	}
+	/* its counts are only right if the fault's own locking is told apart */
+	if (kenv_sym_range(&s->kenv, "exc_page_fault", &s->fault_lo,
+			   &s->fault_hi)) {
+		why_add(hs->why, sizeof(hs->why),
+			"%s: no exc_page_fault symbol to tell faults apart",
 			c->func);
 		return;
 	}
@@ -239,6 +249,8 @@ static void configure_rodata(struct session *s, const struct session_opts *o)
 	}
 	/* fexit stacks start with the trampoline's return into the caller */
 	ro->caller_skip = 0;
+	ro->fault_lo = s->fault_lo;
+	ro->fault_hi = s->fault_hi;
 }
 
 static int attach_one(struct session *s, int id)
@@ -643,9 +655,28 @@ void session_hook_report(struct session *s, int id, struct hook_report *r)
 	r->why = hs->why;
 }
 
+/* The hook whose absence leaves a field unknown, -1 if none. */
+static int hook_of_field(__u16 field)
+{
+	switch (field) {
+	case PFNMAP_V_FOLLOW:	return H_FOLLOW;
+	case PFNMAP_V_FIXUP:	return H_FIXUP;
+	case PFNMAP_V_ABORTS:	return H_UFFD_CHANGED;
+	case PFNMAP_V_FAULTS:	return H_BAR_FAULT;
+	}
+	return -1;
+}
+
 const char *session_field_why(struct session *s, int kind, __u16 field)
 {
-	return field_missing_why(kind, field, s->attached);
+	const char *why = field_missing_why(kind, field, s->attached);
+	int h = hook_of_field(field);
+
+	if (!why || h < 0 || !s->h[h].why[0])
+		return why;
+	snprintf(s->field_why, sizeof(s->field_why), "%s (%s)", why,
+		 s->h[h].why);
+	return s->field_why;
 }
 
 int session_prog_stats(struct session *s, __u64 *run_ns, __u64 *run_cnt)
