@@ -86,5 +86,10 @@ unit: $(UNIT_BINS)
 test:
 	$(Q)scripts/test-all.sh
 
+# Fuzzing of the capture reader, patch validation, benchmarks.
+-include tests/fuzz/Makefile.inc
+-include patches/Makefile.inc
+-include bench/Makefile.inc
+
 clean:
 	$(Q)rm -rf $(OUTPUT)/pfnmap* $(OUTPUT)/user $(OUTPUT)/tests

@@ -21,6 +21,8 @@
 #include "pfnmap.h"
 #include "pfnmap_bpf.h"
 
+#define EAGAIN	11
+
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
 const volatile struct pfnmap_filter filter = {};
@@ -32,6 +34,10 @@ const volatile __u32 follow_style = 0;
 const volatile __u32 caller_skip = 0;
 /* the page-fault handler's text, [lo, hi): its mmap_lock is no retry */
 const volatile __u64 fault_lo = 0, fault_hi = 0;
+/* kernel variables for telling the shared zero page (0: unknown) */
+const volatile __u64 zero_pfn_addr = 0, vmemmap_base_addr = 0;
+/* vaddr_get_pfns() takes a struct vfio_batch * (7.x), not struct page ** */
+const volatile __u32 vgp_batch = 0;
 
 /* Writable after load: which kinds take the ioctl path, what is valid. */
 __u16 kind_valid[PFNMAP_K_MAX] = {};
@@ -67,6 +73,13 @@ struct {
 	__type(key, __u32);
 	__type(value, __u8);
 } tracked SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct last_zap);
+} zaps SEC(".maps");
 
 /* A zeroed template: task_state is too big for the BPF stack. */
 struct {
@@ -167,6 +180,37 @@ static __always_inline void submit(const struct pfnmap_event *src)
 
 /* ---- operations: vfio_pin, uffd_* ---------------------------------- */
 
+static __always_inline __u32 task_switches(void)
+{
+	struct task_struct *t = (void *)bpf_get_current_task();
+
+	return BPF_CORE_READ(t, nvcsw) + BPF_CORE_READ(t, nivcsw);
+}
+
+static __always_inline __u64 task_locked_vm(void)
+{
+	struct task_struct *t = (void *)bpf_get_current_task();
+
+	return BPF_CORE_READ(t, mm, locked_vm);
+}
+
+static __always_inline bool fatal_pending(void)
+{
+	struct task_struct *t = (void *)bpf_get_current_task();
+
+	/* SIGKILL is the only fatal signal that stays pending as such */
+	return BPF_CORE_READ(t, pending.signal.sig[0]) & (1UL << 8) ||
+	       BPF_CORE_READ(t, signal, shared_pending.signal.sig[0]) &
+	       (1UL << 8);
+}
+
+/* Counts a retry of the op; the first one starts the retry clock. */
+static __always_inline void op_retry(struct task_state *ts)
+{
+	if (!ts->op.retries++)
+		ts->first_retry = bpf_ktime_get_ns();
+}
+
 static __always_inline int op_enter(__u32 kind, __u8 source, __u64 addr,
 				    __u64 len)
 {
@@ -187,6 +231,9 @@ static __always_inline int op_enter(__u32 kind, __u8 source, __u64 addr,
 	ts->op_active = 1;
 	ts->retry_pending = 0;
 	ts->relocked = 0;
+	ts->seq_valid = 0;
+	ts->nr_switches = task_switches();
+	ts->locked_vm = task_locked_vm();
 	return 0;
 }
 
@@ -194,14 +241,21 @@ static __always_inline int op_exit(__u32 kind, __s64 ret)
 {
 	__u64 pid_tgid = bpf_get_current_pid_tgid();
 	struct task_state *ts = task_get((__u32)pid_tgid);
+	__u64 now;
 
 	if (!ts || !ts->op_active || kind >= PFNMAP_K_MAX ||
 	    ts->op.kind != kind)
 		return 0;
-	ts->op.duration_ns = bpf_ktime_get_ns() - ts->op.start_ns;
+	now = bpf_ktime_get_ns();
+	ts->op.duration_ns = now - ts->op.start_ns;
 	ts->op.ret = ret;
 	if (ret > 0)
 		ts->op.pages = ret >> layout[kind].ret_shift;
+	if (ts->op.retries)
+		ts->op.retry_ns = now - ts->first_retry;
+	ts->op.nr_switches = task_switches() - ts->nr_switches;
+	ts->op.fatal_signal = fatal_pending();
+	ts->op.locked_delta = task_locked_vm() - ts->locked_vm;
 	ts->op.valid = kind_valid[kind];
 	submit(&ts->op);
 	ts->op_active = 0;
@@ -312,6 +366,24 @@ static __always_inline __u64 caller_ip(void *ctx)
 	return skip < 4 ? ips[skip & 3] : 0;
 }
 
+/*
+ * A zap race's zap: the last vfio-pci zap, if it was still running when
+ * the fault-in began or started later (a zap that ended before cannot
+ * have removed the mapping the fault-in made).
+ */
+static __always_inline void attribute_zap(struct task_state *ts,
+					  struct pfnmap_event *e)
+{
+	__u32 zero = 0;
+	struct last_zap *z = bpf_map_lookup_elem(&zaps, &zero);
+
+	if (!z || !z->start || (z->end && z->end < ts->fixup_start))
+		return;
+	e->zaps_attributed++;
+	e->zap_tid = z->tid;
+	e->zap_gap_ns = (__s64)(z->start - ts->fixup_end);
+}
+
 /* A leaf called outside any operation is an operation of its own. */
 static __always_inline void leaf_record(void *ctx, struct task_state *ts,
 					__u64 pid_tgid, __u8 kind,
@@ -336,6 +408,8 @@ static __always_inline void leaf_record(void *ctx, struct task_state *ts,
 		e->follow_calls = 1;
 		e->follow_fails = ret != 0;
 		e->zap_races = zap;
+		if (zap)
+			attribute_zap(ts, e);
 	} else {
 		e->fixup_calls = 1;
 		e->fixup_fails = ret != 0;
@@ -359,12 +433,14 @@ static __always_inline int follow_exit(void *ctx, __u8 source, __s64 ret)
 	ts->fixup_ok = 0;
 	if (ts->op_active) {
 		if (ts->retry_pending) {
-			ts->op.retries++;
+			op_retry(ts);
 			ts->retry_pending = 0;
 		}
 		ts->op.follow_calls++;
 		ts->op.follow_fails += ret != 0;
 		ts->op.zap_races += zap;
+		if (zap)
+			attribute_zap(ts, &ts->op);
 		/* a kernel that retries after a zap race restarts the lookup */
 		ts->retry_pending = zap;
 		return 0;
@@ -389,6 +465,8 @@ static __always_inline int fixup_exit(void *ctx, __u8 source, __s64 ret)
 				      (void *)ts->leaf_uptr);
 	ts->fixup_ok = ret == 0;
 	ts->fixup_addr = ts->leaf_addr;
+	ts->fixup_start = ts->leaf_start;
+	ts->fixup_end = bpf_ktime_get_ns();
 	if (ts->op_active) {
 		ts->op.fixup_calls++;
 		ts->op.fixup_fails += ret != 0;
@@ -486,23 +564,75 @@ static __always_inline struct task_state *active_uffd_op(void)
 	return ts;
 }
 
-/* mfill_retry_state_save(): the locks are about to be dropped. */
-static __always_inline int uffd_retry(void)
+/*
+ * mm->mm_lock_seq (6.4+: an int, 6.12+: a seqcount_t whose first member is
+ * the sequence): what David Hildenbrand's alternative check would read.
+ */
+static __always_inline bool mm_seq(__u64 mm, __u32 *seq)
+{
+	struct mm_struct *m = (void *)mm;
+
+	if (!mm || !bpf_core_field_exists(m->mm_lock_seq))
+		return false;
+	return !bpf_probe_read_kernel(seq, sizeof(*seq), (void *)mm +
+				      bpf_core_field_offset(m->mm_lock_seq));
+}
+
+/* mfill_retry_state_save(s, vma): the locks are about to be dropped. */
+static __always_inline int uffd_retry(__u64 vma)
 {
 	struct task_state *ts = active_uffd_op();
+	struct vm_area_struct *v = (void *)vma;
 
-	if (ts)
-		ts->op.retries++;
+	if (!ts)
+		return 0;
+	op_retry(ts);
+	ts->seq_mm = (__u64)BPF_CORE_READ(v, vm_mm);
+	ts->seq_valid = mm_seq(ts->seq_mm, &ts->seq_before);
 	return 0;
 }
 
-/* mfill_retry_state_changed(): true aborts the retry with -EAGAIN. */
+/*
+ * mfill_retry_state_changed(): true aborts the retry with -EAGAIN.  Side
+ * by side: would a mm_lock_seq check have aborted it, and was that abort
+ * spurious (the snapshot check found nothing relevant changed)?
+ */
 static __always_inline int uffd_retry_checked(__u64 changed)
 {
 	struct task_state *ts = active_uffd_op();
+	__u32 seq;
+	bool moved;
 
-	if (ts && (__u8)changed)
+	if (!ts)
+		return 0;
+	if ((__u8)changed)
 		ts->op.retry_aborts++;
+	if (!ts->seq_valid || !mm_seq(ts->seq_mm, &seq))
+		return 0;
+	moved = seq != ts->seq_before;
+	ts->op.seq_aborts += moved;
+	ts->op.seq_spurious += moved && !(__u8)changed;
+	ts->seq_valid = 0;
+	return 0;
+}
+
+/* -EAGAIN from mfill_atomic_install_pte(): pte_offset_map_lock() failed */
+static __always_inline int uffd_install_ret(__s32 ret)
+{
+	struct task_state *ts = active_uffd_op();
+
+	if (ts && ret == -EAGAIN)
+		ts->op.eagain_pte++;
+	return 0;
+}
+
+/* -EAGAIN from mfill_get_vma(): mmap_changing (non-cooperative events) */
+static __always_inline int uffd_get_vma_ret(__s32 ret)
+{
+	struct task_state *ts = active_uffd_op();
+
+	if (ts && ret == -EAGAIN)
+		ts->op.eagain_changing++;
 	return 0;
 }
 
@@ -514,10 +644,78 @@ static __always_inline int uffd_relock(void)
 	if (!ts)
 		return 0;
 	if (ts->relocked)
-		ts->op.retries++;
+		op_retry(ts);
 	ts->relocked = 1;
 	return 0;
 }
+
+/* 7.x passes the GUP results in a struct vfio_batch (a module type). */
+struct vfio_batch {
+	struct page **pages;
+	unsigned int size;
+} __attribute__((preserve_access_index));
+
+/* struct page * of a pfn, or 0 if the kernel variables were not found. */
+static __always_inline __u64 page_of(__u64 pfn, __u64 *vbase)
+{
+	if (!vmemmap_base_addr ||
+	    bpf_probe_read_kernel(vbase, sizeof(*vbase),
+				  (void *)vmemmap_base_addr))
+		return 0;
+	return *vbase + pfn * bpf_core_type_size(struct page);
+}
+
+/*
+ * vaddr_get_pfns() exit: of the n pages GUP pinned, how many are the
+ * shared zero page.  PFNMAP lookups leave the page array alone; the GUP
+ * path is the one where pages[0] is the returned first pfn.
+ */
+static __always_inline __u32 zero_pages(__u64 pages, long n, __u64 pfnp)
+{
+	__u64 zpfn = 0, pfn = 0, vbase = 0, p, zpage, first;
+	__u32 cnt = 0;
+	int i;
+
+	if (n <= 0 || !pages || !zero_pfn_addr ||
+	    bpf_probe_read_kernel(&zpfn, sizeof(zpfn), (void *)zero_pfn_addr) ||
+	    bpf_probe_read_kernel(&pfn, sizeof(pfn), (void *)pfnp) ||
+	    bpf_probe_read_kernel(&p, sizeof(p), (void *)pages))
+		return 0;
+	first = page_of(pfn, &vbase);
+	zpage = page_of(zpfn, &vbase);
+	if (!first || p != first)
+		return 0;
+	for (i = 0; i < 512 && i < n; i++) {
+		if (bpf_probe_read_kernel(&p, sizeof(p),
+					  (void *)(pages + i * sizeof(p))))
+			break;
+		cnt += p == zpage;
+	}
+	return cnt;
+}
+
+static __always_inline int vfio_get_pfns_exit(void *ctx)
+{
+	struct task_state *ts = active_op();
+	struct vfio_batch *b;
+	__u64 pages, raw = fexit_ret(ctx);
+	long n;
+
+	if (!ts || ts->op.kind != PFNMAP_K_VFIO_PIN)
+		return 0;
+	pages = fentry_arg(ctx, 5);
+	n = vgp_batch ? (long)raw : (int)raw;
+	if (vgp_batch) {
+		b = (void *)pages;
+		pages = (__u64)BPF_CORE_READ(b, pages);
+	}
+	ts->op.zero_pages += zero_pages(pages, n, fentry_arg(ctx, 4));
+	return 0;
+}
+
+/* (mm, vaddr, npages, prot, unsigned long *pfn, pages or batch) */
+SEC("fexit/vaddr_get_pfns")
+int fx_vfio_get_pfns(void *ctx) { return vfio_get_pfns_exit(ctx); }
 
 /* vfio-pci BAR fault handler: VM_FAULT_* with bits set is a failure. */
 static __always_inline int bar_fault(void)
@@ -530,9 +728,28 @@ static __always_inline int bar_fault(void)
 }
 
 SEC("fentry/mfill_retry_state_save")
-int fe_uffd_retry(void *ctx) { return uffd_retry(); }
+int fe_uffd_retry(void *ctx) { return uffd_retry(fentry_arg(ctx, 1)); }
 SEC("kprobe/mfill_retry_state_save")
-int kp_uffd_retry(struct pt_regs *regs) { return uffd_retry(); }
+int kp_uffd_retry(struct pt_regs *regs)
+{
+	return uffd_retry(PT_REGS_PARM2_CORE(regs));
+}
+
+SEC("fexit/mfill_atomic_install_pte")
+int fx_uffd_install(void *ctx) { return uffd_install_ret(fexit_ret(ctx)); }
+SEC("kretprobe/mfill_atomic_install_pte")
+int kr_uffd_install(struct pt_regs *regs)
+{
+	return uffd_install_ret(PT_REGS_RC_CORE(regs));
+}
+
+SEC("fexit/mfill_get_vma")
+int fx_uffd_get_vma(void *ctx) { return uffd_get_vma_ret(fexit_ret(ctx)); }
+SEC("kretprobe/mfill_get_vma")
+int kr_uffd_get_vma(struct pt_regs *regs)
+{
+	return uffd_get_vma_ret(PT_REGS_RC_CORE(regs));
+}
 
 SEC("fexit/mfill_retry_state_changed")
 int fx_uffd_changed(void *ctx) { return uffd_retry_checked(fexit_ret(ctx)); }
@@ -586,10 +803,19 @@ static __always_inline int zap_enter(void)
 {
 	__u64 pid_tgid = bpf_get_current_pid_tgid();
 	struct task_state *ts = task_get_or_new((__u32)pid_tgid);
+	__u64 now = bpf_ktime_get_ns();
+	struct last_zap *z;
+	__u32 zero = 0;
 
 	/* zaps are recorded whoever does them: they explain others' races */
+	z = bpf_map_lookup_elem(&zaps, &zero);
+	if (z) {
+		z->start = now;
+		z->end = 0;
+		z->tid = (__u32)pid_tgid;
+	}
 	if (ts) {
-		ts->zap_start = bpf_ktime_get_ns();
+		ts->zap_start = now;
 		ts->zap_active = 1;
 	}
 	return 0;
@@ -600,10 +826,15 @@ static __always_inline int zap_exit(void *ctx, __u8 source)
 	__u64 pid_tgid = bpf_get_current_pid_tgid();
 	struct task_state *ts = task_get((__u32)pid_tgid);
 	struct pfnmap_event *e;
+	struct last_zap *z;
+	__u32 zero = 0;
 
 	if (!ts || !ts->zap_active)
 		return 0;
 	ts->zap_active = 0;
+	z = bpf_map_lookup_elem(&zaps, &zero);
+	if (z && z->tid == (__u32)pid_tgid)
+		z->end = bpf_ktime_get_ns();
 	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
 	if (!e) {
 		stat_inc(PFNMAP_STAT_RB_DROPS);

@@ -17,6 +17,13 @@ struct task_state {
 	__u64	fixup_addr;		/* address of the last fault-in */
 	__u64	ioctl_arg;		/* user pointer of the ioctl */
 	__u64	zap_start;
+	__u64	fixup_start;		/* the last fault-in's start and end */
+	__u64	fixup_end;
+	__u64	first_retry;		/* when the op first retried */
+	__u64	seq_mm;			/* uffd: mm whose mm_lock_seq was read */
+	__u32	seq_before;		/* its mm_lock_seq when the locks dropped */
+	__u32	nr_switches;		/* nvcsw + nivcsw at op entry */
+	__u64	locked_vm;		/* mm->locked_vm at op entry */
 	__u8	op_active;
 	__u8	leaf_active;
 	__u8	ioctl_active;
@@ -24,7 +31,16 @@ struct task_state {
 	__u8	fixup_ok;		/* last fixup_user_fault() succeeded */
 	__u8	retry_pending;		/* next lookup restarts an address */
 	__u8	relocked;		/* uffd: the VMA was locked once */
-	__u8	pad;
+	__u8	seq_valid;		/* seq_before was read */
+	__u8	pad[6];
+};
+
+/* The last vfio-pci zap seen (any task): what explains a zap race. */
+struct last_zap {
+	__u64	start;
+	__u64	end;			/* 0 while the zap is in progress */
+	__u32	tid;
+	__u32	pad;
 };
 
 #endif /* __PFNMAP_BPF_H */

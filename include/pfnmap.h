@@ -10,7 +10,7 @@
 #ifndef __PFNMAP_H
 #define __PFNMAP_H
 
-#define PFNMAP_ABI_VERSION	1
+#define PFNMAP_ABI_VERSION	2
 #define PFNMAP_COMM_LEN		16
 
 /*
@@ -55,10 +55,17 @@ enum pfnmap_source {
 #define PFNMAP_V_ZAP_RACES	(1U << 4)	/* zap_races */
 #define PFNMAP_V_ABORTS		(1U << 5)	/* retry_aborts */
 #define PFNMAP_V_FAULTS		(1U << 6)	/* bar_faults */
+#define PFNMAP_V_ZAP_ATTR	(1U << 7)	/* zap_tid, zaps_attributed, zap_gap_ns */
+#define PFNMAP_V_RETRY_TIME	(1U << 8)	/* retry_ns */
+#define PFNMAP_V_SEQ		(1U << 9)	/* seq_aborts, seq_spurious */
+#define PFNMAP_V_EAGAIN_SRC	(1U << 10)	/* eagain_pte, eagain_changing */
+#define PFNMAP_V_ZERO_PAGES	(1U << 11)	/* zero_pages */
+#define PFNMAP_V_LOCKED		(1U << 12)	/* locked_delta */
+#define PFNMAP_V_SCHED		(1U << 13)	/* nr_switches, fatal_signal */
 
 /*
  * One operation.  All times are CLOCK_MONOTONIC nanoseconds
- * (bpf_ktime_get_ns()).  128 bytes, naturally aligned, no padding holes.
+ * (bpf_ktime_get_ns()).  192 bytes, naturally aligned, no padding holes.
  *
  * retries:	vfio_pin: lookups restarted after fixup_user_fault() dropped
  *		mmap_lock (*unlocked) or after a zap race (a patched kernel);
@@ -70,6 +77,21 @@ enum pfnmap_source {
  * retry_aborts: uffd_*: retries that found the VMA changed (-EAGAIN).
  * caller:	stand-alone follow/fixup records: the calling function's
  *		return address; vfio_zap: the zapping function's address.
+ *
+ * ABI 2 adds what the threads ask beyond counting (docs/questions.md):
+ * zap_tid:	vfio_pin: the task whose vfio-pci zap started between the
+ *		fault-in and the failed lookup of the op's last zap race;
+ *		zap_gap_ns: from that fault-in's start to the zap's start.
+ * retry_ns:	time from the first retry to the end of the operation.
+ * seq_aborts:	uffd: retries during which mm->mm_lock_seq moved, i.e. that
+ *		a per-mm sequence-count check would have aborted; of those,
+ *		seq_spurious: the VMA snapshot check let the retry go on.
+ * eagain_pte / eagain_changing: uffd -EAGAIN causes: pte_offset_map_lock()
+ *		failed, or mmap_changing was set (VMA changed: retry_aborts).
+ * zero_pages:	vfio_pin: pinned pages that are the shared zero page;
+ * locked_delta: vfio_pin: change of mm->locked_vm (pages accounted).
+ * nr_switches: context switches of the task during the operation;
+ *		fatal_signal: a fatal signal was pending when it ended.
  */
 struct pfnmap_event {
 	__u8	kind;			/* enum pfnmap_kind */
@@ -96,6 +118,20 @@ struct pfnmap_event {
 	__u32	retry_aborts;
 	__u32	bar_faults;		/* vfio-pci BAR faults inside the op */
 	char	comm[PFNMAP_COMM_LEN];
+	/* ABI 2 */
+	__u32	zap_tid;
+	__u32	zaps_attributed;
+	__s64	zap_gap_ns;
+	__u64	retry_ns;
+	__u32	seq_aborts;
+	__u32	seq_spurious;
+	__u16	eagain_pte;
+	__u16	eagain_changing;
+	__u32	zero_pages;
+	__s32	locked_delta;
+	__u32	nr_switches;
+	__u8	fatal_signal;
+	__u8	reserved[15];	/* zero; room for ABI 3 */
 };
 
 /* struct pfnmap_event.flags */

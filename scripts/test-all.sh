@@ -109,12 +109,25 @@ vm() {
 		echo "not ok - [$k] guest suite did not complete (run-guest exit $rc, see $out.log)"
 		return
 	fi
-	echo "ok - [$k] booted $(cat "build/kernels/$k/RELEASE" 2>/dev/null) and ran the guest suite"
+	echo "ok - [$k] booted $(cut -d' ' -f1,2 "build/kernels/$k/VERSION" 2>/dev/null) and ran the guest suite"
 	check "$out/out/collect" "$k"
 	for t in tests/vm/check_*.sh; do
 		[ -x "$t" ] || continue
 		"$t" "$out/out" "$k" || echo "not ok - [$k] $(basename "$t") exited $?"
 	done
+}
+
+# docs/kernels.md: the matrix as measured by this run (host + guests).
+kernels_md() {
+	local -a cols=(host="$results/host/probe.json")
+	local k p
+	for k in $KERNELS; do
+		p=$results/vm-$k/out/collect/probe.json
+		[ -s "$p" ] && cols+=("$k=$p:build/kernels/$k/VERSION")
+	done
+	[ -s "$results/host/probe.json" ] &&
+		python3 tests/gen-kernels-md.py docs/kernels.md "${cols[@]}" &&
+		note "wrote docs/kernels.md (${#cols[@]} columns)"
 }
 
 summary() {
@@ -143,4 +156,5 @@ if [ "${row_fail[build]}" -eq 0 ]; then
 		done
 	fi
 fi
+kernels_md
 summary

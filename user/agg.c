@@ -366,6 +366,35 @@ static void stats_count_retries(struct agg_stats *s, __u32 r)
 		s->max_retries = r;
 }
 
+/* The ABI 2 fields: what the threads ask beyond counting. */
+static void stats_count_v2(struct agg_stats *s, const struct pfnmap_event *e,
+			   unsigned int v)
+{
+	if (v & PFNMAP_V_ZAP_ATTR) {
+		stats_field(s, AGG_F_ZAP_ATTR, e->zaps_attributed, 0, 0);
+		if (e->zaps_attributed && e->zap_gap_ns < 0)
+			s->zap_gap_neg++;
+		else if (e->zaps_attributed)
+			hist_add(&s->zap_gap, (__u64)e->zap_gap_ns);
+	}
+	if (v & PFNMAP_V_RETRY_TIME) {
+		stats_field(s, AGG_F_RETRY_TIME, e->retry_ns, 0, 0);
+		if (e->retry_ns > s->max_retry_ns)
+			s->max_retry_ns = e->retry_ns;
+	}
+	if (v & PFNMAP_V_SEQ)
+		stats_field(s, AGG_F_SEQ, e->seq_aborts, e->seq_spurious, 0);
+	if (v & PFNMAP_V_EAGAIN_SRC)
+		stats_field(s, AGG_F_EAGAIN_SRC, e->eagain_pte,
+			    e->eagain_changing, 0);
+	if (v & PFNMAP_V_ZERO_PAGES)
+		stats_field(s, AGG_F_ZERO_PAGES, e->zero_pages, 0, 0);
+	if (v & PFNMAP_V_LOCKED)
+		stats_field(s, AGG_F_LOCKED, (__u64)(__s64)e->locked_delta, 0, 0);
+	if (v & PFNMAP_V_SCHED)
+		stats_field(s, AGG_F_SCHED, e->nr_switches, e->fatal_signal, 0);
+}
+
 /* Only the counters the record vouches for (e->valid) are added. */
 static void stats_count_fields(struct agg_stats *s, const struct pfnmap_event *e)
 {
@@ -386,6 +415,7 @@ static void stats_count_fields(struct agg_stats *s, const struct pfnmap_event *e
 		stats_field(s, AGG_F_ABORTS, e->retry_aborts, 0, 0);
 	if (v & PFNMAP_V_FAULTS)
 		stats_field(s, AGG_F_FAULTS, e->bar_faults, 0, 0);
+	stats_count_v2(s, e, v);
 }
 
 static void stats_time_range(struct agg_stats *s, __u64 first, __u64 last)
@@ -448,8 +478,12 @@ void agg_stats_merge(struct agg_stats *dst, const struct agg_stats *src)
 	ADD_ARRAY(dst, src, retry_dist);
 	if (src->max_retries > dst->max_retries)
 		dst->max_retries = src->max_retries;
+	if (src->max_retry_ns > dst->max_retry_ns)
+		dst->max_retry_ns = src->max_retry_ns;
+	dst->zap_gap_neg += src->zap_gap_neg;
 	dst->sources |= src->sources;
 	hist_merge(&dst->lat, &src->lat);
+	hist_merge(&dst->zap_gap, &src->zap_gap);
 }
 
 void agg_total_kind(const struct agg *a, int kind, struct agg_stats *out)

@@ -57,6 +57,13 @@ enum agg_field {
 	AGG_F_ZAP_RACES,
 	AGG_F_ABORTS,
 	AGG_F_FAULTS,
+	AGG_F_ZAP_ATTR,		/* sum: zaps_attributed */
+	AGG_F_RETRY_TIME,	/* sum: retry_ns */
+	AGG_F_SEQ,		/* sum: seq_aborts; sum2: seq_spurious */
+	AGG_F_EAGAIN_SRC,	/* sum: eagain_pte; sum2: eagain_changing */
+	AGG_F_ZERO_PAGES,	/* sum: zero_pages */
+	AGG_F_LOCKED,		/* sum: locked_delta (two's complement) */
+	AGG_F_SCHED,		/* sum: nr_switches; sum2: ops ending with a fatal signal */
 	AGG_F_MAX,
 };
 
@@ -79,6 +86,9 @@ struct agg_stats {
 	__u64		sum2[AGG_F_MAX];
 	__u64		sum3[AGG_F_MAX];
 	__u32		max_retries;
+	__u64		max_retry_ns;		/* longest time spent retrying */
+	__u64		zap_gap_neg;		/* zaps that began before the fault-in ended */
+	struct lat_hist	zap_gap;		/* fault-in end to zap, ns (>= 0) */
 	__u64		retry_dist[33];		/* [0]: 0 retries, [i]: 2^(i-1) <= r < 2^i */
 	__u32		sources;		/* bit (1 << enum pfnmap_source) seen */
 	__u64		first_ns, last_ns;	/* start times seen */

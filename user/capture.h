@@ -125,10 +125,10 @@ int capw_add(struct cap_writer *w, const struct pfnmap_event *e);
 /*
  * Writes the queued records as one chunk that also tells drops so far.
  * With nothing queued, writes an empty chunk only if drops changed.
- * -EFBIG: the chunk did not fit in max_bytes and was discarded (counted
- * in capw_unwritten()); -ENOSPC/-EIO...: the write failed, and the file
- * was cut back to its last complete chunk.  Either way, only
- * capw_finish() may follow.
+ * -EFBIG: the chunk did not fit in max_bytes: the longest part of it
+ * that fits was written, the rest discarded (capw_stats().unwritten);
+ * -ENOSPC/-EIO...: the write failed, and the file was cut back to its
+ * last complete chunk.  Either way, only capw_finish() may follow.
  */
 int capw_flush(struct cap_writer *w, __u64 drops);
 /* Flushes, writes the trailer, fdatasync()s.  Does not close fd. */
@@ -180,6 +180,7 @@ struct cap_status {
 	bool		truncated;	/* data ends inside a structure */
 	__u64		end_offset;	/* end of the last good structure */
 	__u32		partial_records;	/* in a cut-off chunk, if known */
+	__u32		partial_seq;		/* that chunk's number */
 	int		nr_errors;	/* corruption found (all of it) */
 	char		errors[CAP_MAX_ERRORS][CAP_ERR_LEN];	/* the first ones */
 };
@@ -195,6 +196,8 @@ typedef int (*cap_record_cb)(void *ctx, const struct pfnmap_event *e);
  */
 int cap_read(const void *buf, size_t len, struct cap_info *info,
 	     struct cap_status *st, cap_record_cb cb, void *ctx);
+/* Only the header: info, and 0 or cap_read()'s errors; no records. */
+int cap_read_header(const void *buf, size_t len, struct cap_info *info);
 /* The capture is not whole: truncated, corrupt, or a trailer mismatch. */
 bool cap_damaged(const struct cap_status *st);
 /*
@@ -206,6 +209,17 @@ void cap_describe(char *buf, size_t len, const struct cap_status *st);
 /* One line for a cap_read() error, e.g. "not a pfnmap capture". */
 void cap_describe_error(char *buf, size_t len, int err,
 			const struct cap_info *info);
+
+/* How one kind was seen across the captures a report merges. */
+struct cap_kind_merge {
+	bool		traced;		/* attached in at least one capture */
+	bool		unknown;	/* a capture's header does not say */
+	__u32		sources;	/* 1 << enum pfnmap_source, of those */
+	__u16		can_see;	/* fields all of those could see */
+	const char	*why;		/* of the first capture that attached it */
+};
+void cap_merge_kind(const struct cap_info *const *v, int n, int kind,
+		    struct cap_kind_merge *out);
 
 /* "12,345" */
 void fmt_count(char *buf, size_t len, __u64 v);
@@ -248,7 +262,7 @@ static inline __u64 get_le64(const __u8 *p)
 /*
  * Records are stored little-endian.  The swap is its own inverse: the
  * writer and the reader both call it, and on little-endian hosts it is
- * nothing.
+ * nothing.  A new field in struct pfnmap_event needs a line here.
  */
 static inline void cap_event_swap(struct pfnmap_event *e)
 {
@@ -270,6 +284,18 @@ static inline void cap_event_swap(struct pfnmap_event *e)
 	/* pages .. bar_faults: ten __u32 in a row */
 	for (i = 0; i < 10; i++)
 		u32s[i] = __builtin_bswap32(u32s[i]);
+	/* ABI 2 */
+	e->zap_tid = __builtin_bswap32(e->zap_tid);
+	e->zaps_attributed = __builtin_bswap32(e->zaps_attributed);
+	e->zap_gap_ns = __builtin_bswap64(e->zap_gap_ns);
+	e->retry_ns = __builtin_bswap64(e->retry_ns);
+	e->seq_aborts = __builtin_bswap32(e->seq_aborts);
+	e->seq_spurious = __builtin_bswap32(e->seq_spurious);
+	e->eagain_pte = __builtin_bswap16(e->eagain_pte);
+	e->eagain_changing = __builtin_bswap16(e->eagain_changing);
+	e->zero_pages = __builtin_bswap32(e->zero_pages);
+	e->locked_delta = __builtin_bswap32(e->locked_delta);
+	e->nr_switches = __builtin_bswap32(e->nr_switches);
 #else
 	(void)e;
 #endif

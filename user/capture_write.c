@@ -19,7 +19,11 @@
 #include <zlib.h>
 #include "capture.h"
 
-/* zlib level 1: within a few % of level 6 on shuffled records, 3x faster. */
+/*
+ * zlib level 1: on shuffled records about 20% bigger than level 6 at half
+ * the CPU (0.43 against 0.78 us per record); the recorder runs on the
+ * traced host, its disk use is bounded by --max-size.
+ */
 #define CAP_DEFAULT_LEVEL	1
 
 struct cap_writer {
@@ -240,11 +244,15 @@ static void shuffle(__u8 *dst, const struct pfnmap_event *recs, __u32 n)
 {
 	const size_t rs = sizeof(*recs);
 	const __u8 *src = (const __u8 *)recs;
-	size_t b, i;
+	size_t b, i, i0, end;
 
-	for (i = 0; i < n; i++)
+	/* 64 records at a time: both sides stay within a few cache lines */
+	for (i0 = 0; i0 < n; i0 += 64) {
+		end = i0 + 64 < n ? i0 + 64 : n;
 		for (b = 0; b < rs; b++)
-			dst[b * n + i] = src[i * rs + b];
+			for (i = i0; i < end; i++)
+				dst[b * n + i] = src[i * rs + b];
+	}
 }
 
 static void time_range(const struct pfnmap_event *recs, __u32 n,
@@ -311,11 +319,51 @@ static int give_up(struct cap_writer *w, int err)
 	return err;
 }
 
+/* Writes the first n queued records as one chunk. */
+static int write_chunk(struct cap_writer *w, __u32 n, uLongf clen, __u64 drops)
+{
+	size_t len = CAP_CHUNK_HDR_LEN + clen;
+	int err;
+
+	chunk_header(w->out, w, n, clen, drops);
+	err = emit(w, w->out, len);
+	if (err)
+		return err;
+	w->seq++;
+	w->drops = drops;
+	w->st.chunks++;
+	w->st.records += n;
+	w->st.raw_bytes += (__u64)n * sizeof(struct pfnmap_event);
+	w->st.pending -= n;
+	return 0;
+}
+
+/*
+ * The queue does not fit under max_bytes: write the longest prefix of it
+ * that does (halving), so that the file fills up to its limit.
+ */
+static int write_what_fits(struct cap_writer *w, __u64 drops)
+{
+	__u32 n = w->st.pending / 2;
+	uLongf clen;
+	int err;
+
+	for (; n; n /= 2) {
+		err = compress_pending(w, n, &clen);
+		if (err)
+			return give_up(w, err);
+		if (fits(w, CAP_CHUNK_HDR_LEN + clen))
+			break;
+	}
+	if (n && (err = write_chunk(w, n, clen, drops)))
+		return give_up(w, err);
+	return give_up(w, -EFBIG);
+}
+
 int capw_flush(struct cap_writer *w, __u64 drops)
 {
 	__u32 n = w->st.pending;
 	uLongf clen;
-	size_t len;
 	int err;
 
 	if (w->dead)
@@ -325,20 +373,10 @@ int capw_flush(struct cap_writer *w, __u64 drops)
 	err = compress_pending(w, n, &clen);
 	if (err)
 		return give_up(w, err);
-	len = CAP_CHUNK_HDR_LEN + clen;
-	if (!fits(w, len))
-		return give_up(w, -EFBIG);
-	chunk_header(w->out, w, n, clen, drops);
-	err = emit(w, w->out, len);
-	if (err)
-		return give_up(w, err);
-	w->seq++;
-	w->drops = drops;
-	w->st.chunks++;
-	w->st.records += n;
-	w->st.raw_bytes += (__u64)n * sizeof(struct pfnmap_event);
-	w->st.pending = 0;
-	return 0;
+	if (!fits(w, CAP_CHUNK_HDR_LEN + clen))
+		return n ? write_what_fits(w, drops) : give_up(w, -EFBIG);
+	err = write_chunk(w, n, clen, drops);
+	return err ? give_up(w, err) : 0;
 }
 
 static void encode_trailer(__u8 *p, const struct cap_writer *w,

@@ -168,7 +168,7 @@ int cmd_probe(int argc, char **argv)
 			return 0;
 		} else if ((r = trace_opt(opt, optarg, &o, "probe")) <= 0) {
 			if (!r)
-				usage(stderr);
+				try_help("probe");
 			return 2;
 		}
 	}

@@ -274,7 +274,7 @@ static int parse_args(int argc, char **argv, struct session_opts *o,
 			return 0;
 		} else if ((r = trace_opt(opt, optarg, o, "stat")) <= 0) {
 			if (!r)
-				usage(stderr);
+				try_help("stat");
 			return 2;
 		}
 	}

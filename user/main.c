@@ -22,6 +22,10 @@ struct command {
 static const struct command commands[] = {
 	{ "probe", cmd_probe, "what can be traced on this kernel, and how" },
 	{ "stat", cmd_stat, "run a command, count its operations, retries, errors" },
+	{ "record", cmd_record, "write every operation to a capture file (pfnmap.data)" },
+	{ "report", cmd_report, "read capture files: totals, errors, retries, latency, exports" },
+	{ "top", cmd_top, "live view: rates, retries, errors, latency per process" },
+	{ "diff", cmd_diff, "compare two runs (stat JSON or captures): changes, p-values, verdicts" },
 	{ NULL },
 };
 

@@ -81,25 +81,34 @@ static int load_kallsyms(struct kenv *k)
 
 /*
  * Names were sorted apart from addresses, so find the address again in
- * /proc/kallsyms; this runs once or twice per session.
+ * /proc/kallsyms; this runs a few times per session.
  */
-int kenv_sym_range(struct kenv *k, const char *name, unsigned long long *lo,
-		   unsigned long long *hi)
+unsigned long long kenv_sym_addr(struct kenv *k, const char *name)
 {
 	FILE *f = fopen("/proc/kallsyms", "r");
 	char line[512], sym[256];
-	unsigned long long a;
-	size_t i;
+	unsigned long long a, found = 0;
 
-	*lo = *hi = 0;
+	if (!kenv_has_sym(k, name))
+		return 0;
 	while (f && fgets(line, sizeof(line), f))
 		if (sscanf(line, "%llx %*s %255s", &a, sym) == 2 &&
 		    !strcmp(sym, name)) {
-			*lo = a;
+			found = a;
 			break;
 		}
 	if (f)
 		fclose(f);
+	return found;
+}
+
+int kenv_sym_range(struct kenv *k, const char *name, unsigned long long *lo,
+		   unsigned long long *hi)
+{
+	size_t i;
+
+	*hi = 0;
+	*lo = kenv_sym_addr(k, name);
 	for (i = 0; *lo && i < k->nsyms; i++)
 		if (k->addrs[i] > *lo) {
 			*hi = k->addrs[i];
@@ -147,7 +156,9 @@ static const char *clone_sym(const struct kenv *k, const char *name)
 int kenv_open(struct kenv *k)
 {
 	memset(k, 0, sizeof(*k));
-	k->vmlinux = btf__load_vmlinux_btf();
+	k->btf_path = getenv("PFNMAP_BTF");
+	k->vmlinux = k->btf_path ? btf__parse(k->btf_path, NULL) :
+				   btf__load_vmlinux_btf();
 	if (!k->vmlinux)
 		return -ENOENT;
 	k->have_kprobes = !access("/sys/bus/event_source/devices/kprobe/type",
@@ -337,4 +348,62 @@ void kenv_probe(struct kenv *k, const char *func, const char *module,
 	} else {
 		snprintf(fp->ksym, sizeof(fp->ksym), "%s", sym ? func : clone);
 	}
+}
+
+bool kenv_has_member(struct kenv *k, const char *sname, const char *mname)
+{
+	int id = btf__find_by_name_kind(k->vmlinux, sname, BTF_KIND_STRUCT);
+	const struct btf_type *t;
+	const struct btf_member *m;
+	int i;
+
+	if (id < 0)
+		return false;
+	t = btf__type_by_id(k->vmlinux, id);
+	m = btf_members(t);
+	for (i = 0; i < btf_vlen(t); i++, m++)
+		if (!strcmp(btf__name_by_offset(k->vmlinux, m->name_off), mname))
+			return true;
+	return false;
+}
+
+/* Name of the struct a BTF type points to, skipping modifiers. */
+static const char *pointee_struct(const struct btf *btf, __u32 id)
+{
+	const struct btf_type *t = btf__type_by_id(btf, id);
+
+	if (!t || !btf_is_ptr(t))
+		return NULL;
+	t = btf__type_by_id(btf, t->type);
+	while (t && (btf_is_mod(t) || btf_is_typedef(t)))
+		t = btf__type_by_id(btf, t->type);
+	return t && btf_is_struct(t) ? btf__name_by_offset(btf, t->name_off) :
+				       NULL;
+}
+
+bool kenv_param_is(struct kenv *k, const char *func, const char *module,
+		   int idx, const char *sname)
+{
+	struct btf *btf = k->vmlinux;
+	const struct btf_type *t;
+	const char *name;
+	char path[128];
+	bool ok = false;
+	int id;
+
+	if (module) {
+		snprintf(path, sizeof(path), "/sys/kernel/btf/%s", module);
+		btf = btf__parse_split(path, k->vmlinux);
+		if (!btf)
+			return false;
+	}
+	id = btf__find_by_name_kind(btf, func, BTF_KIND_FUNC);
+	t = id < 0 ? NULL : btf__type_by_id(btf, btf__type_by_id(btf, id)->type);
+	if (t && btf_is_func_proto(t) && idx < btf_vlen(t)) {
+		name = pointee_struct(btf, btf_params(t)[idx].type);
+		ok = name && !strcmp(name, sname);
+	}
+	if (btf != k->vmlinux)
+		btf__free(btf);
+	return ok;
 }

@@ -12,6 +12,7 @@ struct kprobe_env;
 
 struct kenv {
 	struct btf	*vmlinux;
+	const char	*btf_path;	/* $PFNMAP_BTF, NULL: the kernel's own */
 	char		**syms;		/* sorted kallsyms names */
 	size_t		nsyms;
 	unsigned long long *addrs;	/* all kallsyms addresses, sorted */
@@ -34,6 +35,13 @@ void kenv_close(struct kenv *k);
 void kenv_probe(struct kenv *k, const char *func, const char *module,
 		struct func_probe *fp);
 bool kenv_has_sym(const struct kenv *k, const char *name);
+/* Address of a kernel symbol, 0 if none. */
+unsigned long long kenv_sym_addr(struct kenv *k, const char *name);
+/* Does struct sname have a member mname in the kernel's BTF? */
+bool kenv_has_member(struct kenv *k, const char *sname, const char *mname);
+/* Is parameter idx of func (in module) a pointer to struct sname? */
+bool kenv_param_is(struct kenv *k, const char *func, const char *module,
+		   int idx, const char *sname);
 /* [lo, hi) of a function: its address to the next symbol's; -ENOENT. */
 int kenv_sym_range(struct kenv *k, const char *name, unsigned long long *lo,
 		   unsigned long long *hi);

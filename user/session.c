@@ -45,6 +45,8 @@ struct session {
 	int			stats_fd;
 	bool			mounted_tracefs;
 	unsigned long long	fault_lo, fault_hi;	/* exc_page_fault */
+	unsigned long long	zero_pfn, vmemmap_base;	/* their addresses */
+	__u32			feats;		/* FEAT_* */
 	char			field_why[768];
 	session_cb		cb;
 	void			*cb_ctx;
@@ -83,6 +85,12 @@ static void why_add(char *buf, size_t len, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(buf + n, len - n, fmt, ap);
 	va_end(ap);
+}
+
+static bool is_uffd_hook(int id)
+{
+	return (id >= H_UFFD_RETRY && id <= H_UFFD_MMAP_RELOCK) ||
+	       id == H_UFFD_INSTALL || id == H_UFFD_GET_VMA;
 }
 
 /* One candidate's story: "func: why not fentry, why not kprobe". */
@@ -145,8 +153,7 @@ static void plan_hook(struct session *s, const struct session_opts *o, int id)
 		return;
 	}
 	/* the uffd retry hooks count only inside a traced UFFDIO_* */
-	if (hk->kind < 0 && id >= H_UFFD_RETRY && id <= H_UFFD_MMAP_RELOCK &&
-	    !s->h[H_UFFD_COPY].source) {
+	if (hk->kind < 0 && is_uffd_hook(id) && !s->h[H_UFFD_COPY].source) {
 		why_add(hs->why, sizeof(hs->why), "not needed: uffd_copy not traced");
 		return;
 	}
@@ -251,6 +258,11 @@ static void configure_rodata(struct session *s, const struct session_opts *o)
 	ro->caller_skip = 0;
 	ro->fault_lo = s->fault_lo;
 	ro->fault_hi = s->fault_hi;
+	ro->zero_pfn_addr = s->zero_pfn;
+	ro->vmemmap_base_addr = s->vmemmap_base;
+	ro->vgp_batch = s->h[H_VFIO_GET_PFNS].cand &&
+			kenv_param_is(&s->kenv, "vaddr_get_pfns",
+				      "vfio_iommu_type1", 5, "vfio_batch");
 }
 
 static int attach_one(struct session *s, int id)
@@ -388,7 +400,7 @@ static void compute_mode(struct session *s, int k)
 	bool sys = v && s->skel->bss->ioctl_cmd[v->kind];
 
 	if (h >= 0 && s->h[h].source)
-		set_mode(s, k, s->h[h].source, kind_fields(k, s->attached),
+		set_mode(s, k, s->h[h].source, kind_fields(k, s->attached, s->feats),
 			 "%s", why);
 	else if (sys && v->kind == k)
 		set_mode(s, k, PFNMAP_S_SYSCALL, PFNMAP_V_PAGES,
@@ -441,7 +453,11 @@ static int open_kernel(struct session *s)
 	int err = kenv_open(&s->kenv);
 
 	if (err == -ENOENT && !s->kenv.vmlinux) {
-		fprintf(stderr, "pfnmap: no kernel BTF (/sys/kernel/btf/vmlinux): kernel built without CONFIG_DEBUG_INFO_BTF\n");
+		if (getenv("PFNMAP_BTF"))
+			fprintf(stderr, "pfnmap: cannot read BTF from $PFNMAP_BTF (%s)\n",
+				getenv("PFNMAP_BTF"));
+		else
+			fprintf(stderr, "pfnmap: no kernel BTF (/sys/kernel/btf/vmlinux): kernel built without CONFIG_DEBUG_INFO_BTF; set PFNMAP_BTF to a BTF file for it\n");
 		return err;
 	}
 	if (err) {
@@ -476,10 +492,27 @@ static int ensure_tracefs(struct session *s)
 	return 0;
 }
 
+/* What some fields need from the kernel besides their hooks. */
+static void find_features(struct session *s)
+{
+	struct kenv *k = &s->kenv;
+
+	if (kenv_has_member(k, "mm_struct", "mm_lock_seq"))
+		s->feats |= FEAT_MM_LOCK_SEQ;
+	/* 7.x renamed zero_pfn to zero_page_pfn */
+	s->zero_pfn = kenv_sym_addr(k, "zero_page_pfn");
+	if (!s->zero_pfn)
+		s->zero_pfn = kenv_sym_addr(k, "zero_pfn");
+	s->vmemmap_base = kenv_sym_addr(k, "vmemmap_base");
+	if (s->zero_pfn && s->vmemmap_base)
+		s->feats |= FEAT_ZERO_PFN;
+}
+
 static void plan_all(struct session *s, const struct session_opts *o)
 {
 	int id;
 
+	find_features(s);
 	for (id = 0; id < H_MAX; id++) {
 		int k = hooks[id].kind;
 
@@ -499,9 +532,11 @@ static void plan_all(struct session *s, const struct session_opts *o)
 
 static int load_and_attach(struct session *s, const struct session_opts *o)
 {
+	LIBBPF_OPTS(bpf_object_open_opts, oo,
+		    .btf_custom_path = s->kenv.btf_path);
 	int err;
 
-	s->skel = pfnmap_bpf__open();
+	s->skel = pfnmap_bpf__open_opts(&oo);
 	if (!s->skel) {
 		fprintf(stderr, "pfnmap: cannot open BPF object: %s\n",
 			strerror(errno));
@@ -648,7 +683,8 @@ void session_hook_report(struct session *s, int id, struct hook_report *r)
 	const struct hook_state *hs = &s->h[id];
 
 	r->hook = hooks[id].name;
-	r->func = hs->cand ? hs->cand->func : NULL;
+	r->func = hs->source == PFNMAP_S_KPROBE ? hs->ksym :
+		  hs->cand ? hs->cand->func : NULL;
 	r->where = hs->cand ? (hs->cand->module ? hs->cand->module :
 			       "vmlinux") : NULL;
 	r->source = hs->source;
@@ -663,13 +699,16 @@ static int hook_of_field(__u16 field)
 	case PFNMAP_V_FIXUP:	return H_FIXUP;
 	case PFNMAP_V_ABORTS:	return H_UFFD_CHANGED;
 	case PFNMAP_V_FAULTS:	return H_BAR_FAULT;
+	case PFNMAP_V_ZAP_ATTR:	return H_ZAP;
+	case PFNMAP_V_ZERO_PAGES: return H_VFIO_GET_PFNS;
 	}
 	return -1;
 }
 
 const char *session_field_why(struct session *s, int kind, __u16 field)
 {
-	const char *why = field_missing_why(kind, field, s->attached);
+	const char *why = field_missing_why(kind, field, s->attached,
+					    s->feats);
 	int h = hook_of_field(field);
 
 	if (!why || h < 0 || !s->h[h].why[0])

@@ -98,6 +98,24 @@ static const struct candidate bar_fault_c[] = {
 	{ NULL },
 };
 
+/* 6.12+: -EAGAIN when pte_offset_map_lock() fails */
+static const struct candidate uffd_install_c[] = {
+	{ "mfill_atomic_install_pte", NULL },
+	{ NULL },
+};
+
+/* 7.x: -EAGAIN when mmap_changing is set */
+static const struct candidate uffd_get_vma_c[] = {
+	{ "mfill_get_vma", NULL },
+	{ NULL },
+};
+
+/* the GUP side of a pin: which pages were pinned (zero page or not) */
+static const struct candidate vfio_get_pfns_c[] = {
+	{ "vaddr_get_pfns", "vfio_iommu_type1" },
+	{ NULL },
+};
+
 static const struct candidate zap_c[] = {
 	{ "vfio_pci_zap_and_down_write_memory_lock", "vfio_pci_core" },
 	{ NULL },
@@ -142,6 +160,17 @@ const struct hook hooks[H_MAX] = {
 			  "vfio-pci BAR faults inside a pin", bar_fault_c },
 	[H_ZAP] = { "zap", PFNMAP_K_VFIO_ZAP, "fe_zap", "fx_zap", "kp_zap",
 		    "kr_zap", NULL, -1, -1, "vfio-pci BAR zaps (who, when)", zap_c },
+	[H_UFFD_INSTALL] = { "uffd_install", -1, NULL, "fx_uffd_install",
+			     NULL, "kr_uffd_install", NULL, -1, -1,
+			     "-EAGAIN: pte_offset_map_lock() failed",
+			     uffd_install_c },
+	[H_UFFD_GET_VMA] = { "uffd_get_vma", -1, NULL, "fx_uffd_get_vma",
+			     NULL, "kr_uffd_get_vma", NULL, -1, -1,
+			     "-EAGAIN: mmap_changing", uffd_get_vma_c },
+	[H_VFIO_GET_PFNS] = { "vfio_get_pfns", -1, NULL, "fx_vfio_get_pfns",
+			      NULL, NULL, NULL, -1, -1,
+			      "shared zero pages among pinned pages",
+			      vfio_get_pfns_c },
 };
 
 /* dst/start first in every UFFDIO_* struct; then len, then the result */
@@ -197,29 +226,60 @@ static int op_hook_of(int kind)
  * Which fields the records of a kind carry.  A nested counter is known
  * only if the op itself and every hook the counter depends on attached.
  */
-__u16 kind_fields(int kind, __u32 attached)
+static __u16 vfio_pin_fields(__u32 attached, __u32 feats)
+{
+	__u16 v = PFNMAP_V_PAGES | PFNMAP_V_LOCKED | PFNMAP_V_SCHED;
+
+	if (HAS(H_FOLLOW))
+		v |= PFNMAP_V_FOLLOW;
+	if (HAS(H_FIXUP))
+		v |= PFNMAP_V_FIXUP;
+	if (HAS(H_FOLLOW) && HAS(H_FIXUP))
+		v |= PFNMAP_V_ZAP_RACES | PFNMAP_V_RETRIES |
+		     PFNMAP_V_RETRY_TIME;
+	if ((v & PFNMAP_V_ZAP_RACES) && HAS(H_ZAP))
+		v |= PFNMAP_V_ZAP_ATTR;
+	if (HAS(H_BAR_FAULT))
+		v |= PFNMAP_V_FAULTS;
+	if (HAS(H_VFIO_GET_PFNS) && (feats & FEAT_ZERO_PFN))
+		v |= PFNMAP_V_ZERO_PAGES;
+	return v;
+}
+
+static __u16 uffd_fields(__u32 attached, __u32 feats)
+{
+	__u16 v = PFNMAP_V_PAGES | PFNMAP_V_SCHED;
+
+	if (HAS(H_UFFD_RETRY) || HAS(H_UFFD_RELOCK) ||
+	    HAS(H_UFFD_MMAP_RELOCK))
+		v |= PFNMAP_V_RETRIES | PFNMAP_V_RETRY_TIME;
+	if (HAS(H_UFFD_CHANGED))
+		v |= PFNMAP_V_ABORTS;
+	if (HAS(H_UFFD_RETRY) && HAS(H_UFFD_CHANGED) &&
+	    (feats & FEAT_MM_LOCK_SEQ))
+		v |= PFNMAP_V_SEQ;
+	if (HAS(H_UFFD_INSTALL) && HAS(H_UFFD_GET_VMA))
+		v |= PFNMAP_V_EAGAIN_SRC;
+	return v;
+}
+
+__u16 kind_fields(int kind, __u32 attached, __u32 feats)
 {
 	int op = op_hook_of(kind);
-	__u16 v = 0;
+	__u16 v;
 
 	switch (kind) {
 	case PFNMAP_K_VFIO_PIN:
-		if (!HAS(op))
-			return 0;
-		v = PFNMAP_V_PAGES;
-		if (HAS(H_FOLLOW))
-			v |= PFNMAP_V_FOLLOW;
-		if (HAS(H_FIXUP))
-			v |= PFNMAP_V_FIXUP;
-		if (HAS(H_FOLLOW) && HAS(H_FIXUP))
-			v |= PFNMAP_V_ZAP_RACES | PFNMAP_V_RETRIES;
-		if (HAS(H_BAR_FAULT))
-			v |= PFNMAP_V_FAULTS;
-		return v;
+		return HAS(op) ? vfio_pin_fields(attached, feats) : 0;
 	case PFNMAP_K_FOLLOW_PFNMAP:
 		if (!HAS(H_FOLLOW))
 			return 0;
-		return PFNMAP_V_FOLLOW | (HAS(H_FIXUP) ? PFNMAP_V_ZAP_RACES : 0);
+		v = PFNMAP_V_FOLLOW;
+		if (HAS(H_FIXUP))
+			v |= PFNMAP_V_ZAP_RACES;
+		if (HAS(H_FIXUP) && HAS(H_ZAP))
+			v |= PFNMAP_V_ZAP_ATTR;
+		return v;
 	case PFNMAP_K_FIXUP_USER_FAULT:
 		return HAS(H_FIXUP) ? PFNMAP_V_FIXUP : 0;
 	case PFNMAP_K_VFIO_MAP_DMA:
@@ -229,20 +289,15 @@ __u16 kind_fields(int kind, __u32 attached)
 	}
 	if (!is_uffd(kind) || !HAS(op))
 		return 0;
-	v = PFNMAP_V_PAGES;
-	if (HAS(H_UFFD_RETRY) || HAS(H_UFFD_RELOCK) ||
-	    HAS(H_UFFD_MMAP_RELOCK))
-		v |= PFNMAP_V_RETRIES;
-	if (HAS(H_UFFD_CHANGED))
-		v |= PFNMAP_V_ABORTS;
-	return v;
+	return uffd_fields(attached, feats);
 }
 
-const char *field_missing_why(int kind, __u16 field, __u32 attached)
+const char *field_missing_why(int kind, __u16 field, __u32 attached,
+			      __u32 feats)
 {
 	int op = op_hook_of(kind);
 
-	if (kind_fields(kind, attached) & field)
+	if (kind_fields(kind, attached, feats) & field)
 		return NULL;
 	if (op >= 0 && !HAS(op))
 		return "operation seen only as an ioctl (syscall view) or not at all";
@@ -263,6 +318,21 @@ const char *field_missing_why(int kind, __u16 field, __u32 attached)
 	case PFNMAP_V_FAULTS:
 		return kind == PFNMAP_K_VFIO_PIN ? "no vfio-pci fault hook" :
 						   "not a field of this kind";
+	case PFNMAP_V_ZAP_ATTR:
+		return HAS(H_ZAP) ? "needs zap races" :
+				    "no vfio-pci zapper hook";
+	case PFNMAP_V_RETRY_TIME:
+		return "retries not observable";
+	case PFNMAP_V_SEQ:
+		return !(feats & FEAT_MM_LOCK_SEQ) ?
+			"kernel has no mm->mm_lock_seq (per-VMA locks came in 6.4)" :
+			"needs mfill_retry_state_save and _changed";
+	case PFNMAP_V_EAGAIN_SRC:
+		return "needs mfill_atomic_install_pte and mfill_get_vma";
+	case PFNMAP_V_ZERO_PAGES:
+		return HAS(H_VFIO_GET_PFNS) ?
+			"no zero_pfn/vmemmap_base symbols" :
+			"no vaddr_get_pfns hook";
 	}
 	return "not a field of this kind";
 }
@@ -272,9 +342,11 @@ __u16 kind_field_set(int kind)
 	switch (kind) {
 	case PFNMAP_K_VFIO_PIN:
 		return PFNMAP_V_PAGES | PFNMAP_V_RETRIES | PFNMAP_V_FOLLOW |
-		       PFNMAP_V_FIXUP | PFNMAP_V_ZAP_RACES | PFNMAP_V_FAULTS;
+		       PFNMAP_V_FIXUP | PFNMAP_V_ZAP_RACES | PFNMAP_V_FAULTS |
+		       PFNMAP_V_ZAP_ATTR | PFNMAP_V_RETRY_TIME |
+		       PFNMAP_V_ZERO_PAGES | PFNMAP_V_LOCKED | PFNMAP_V_SCHED;
 	case PFNMAP_K_FOLLOW_PFNMAP:
-		return PFNMAP_V_FOLLOW | PFNMAP_V_ZAP_RACES;
+		return PFNMAP_V_FOLLOW | PFNMAP_V_ZAP_RACES | PFNMAP_V_ZAP_ATTR;
 	case PFNMAP_K_FIXUP_USER_FAULT:
 		return PFNMAP_V_FIXUP;
 	case PFNMAP_K_VFIO_MAP_DMA:
@@ -283,14 +355,18 @@ __u16 kind_field_set(int kind)
 		return 0;
 	}
 	return is_uffd(kind) ?
-	       PFNMAP_V_PAGES | PFNMAP_V_RETRIES | PFNMAP_V_ABORTS : 0;
+	       PFNMAP_V_PAGES | PFNMAP_V_RETRIES | PFNMAP_V_ABORTS |
+	       PFNMAP_V_RETRY_TIME | PFNMAP_V_SEQ | PFNMAP_V_EAGAIN_SRC |
+	       PFNMAP_V_SCHED : 0;
 }
 
 const char *field_name(int bit)
 {
 	static const char *const names[] = {
 		"pages", "retries", "follow_pfnmap", "fixup_user_fault",
-		"zap_races", "retry_aborts", "bar_faults",
+		"zap_races", "retry_aborts", "bar_faults", "zap_attribution",
+		"retry_time", "seq_what_if", "eagain_sources", "zero_pages",
+		"locked_delta", "sched",
 	};
 
 	return bit >= 0 && bit < (int)(sizeof(names) / sizeof(names[0])) ?

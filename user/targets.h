@@ -31,6 +31,9 @@ enum hook_id {
 	H_UFFD_MMAP_RELOCK,
 	H_BAR_FAULT,
 	H_ZAP,
+	H_UFFD_INSTALL,
+	H_UFFD_GET_VMA,
+	H_VFIO_GET_PFNS,
 	H_MAX,
 };
 
@@ -58,17 +61,22 @@ struct ioctl_view {
 /* Which ioctl stands in for an op kind whose hook is missing; NULL if none. */
 const struct ioctl_view *ioctl_view_of(int kind);
 
+/* Kernel features some fields need besides their hooks. */
+#define FEAT_MM_LOCK_SEQ	(1U << 0)	/* mm_struct.mm_lock_seq */
+#define FEAT_ZERO_PFN		(1U << 1)	/* zero_pfn + vmemmap_base found */
+
 /*
  * Fields a kind's records can carry, given the hooks that attached
- * (bit h of attached set for hook h).
+ * (bit h of attached set for hook h) and the FEAT_* found.
  */
-__u16 kind_fields(int kind, __u32 attached);
+__u16 kind_fields(int kind, __u32 attached, __u32 feats);
 /* Fields that mean something for a kind (PFNMAP_V_* bits). */
 __u16 kind_field_set(int kind);
 /* "pages", "retries", ... for PFNMAP_V_* bit i; NULL past the last. */
 const char *field_name(int bit);
 
 /* Why a field of a kind is unknown, given the attached hooks; NULL if known. */
-const char *field_missing_why(int kind, __u16 field, __u32 attached);
+const char *field_missing_why(int kind, __u16 field, __u32 attached,
+			      __u32 feats);
 
 #endif /* __PFNMAP_TARGETS_H */

@@ -7,6 +7,11 @@
 #include "agg.h"
 #include "trace_opts.h"
 
+void try_help(const char *cmd)
+{
+	fprintf(stderr, "Try 'pfnmap %s --help'.\n", cmd);
+}
+
 long long parse_count(const char *s)
 {
 	char *end;

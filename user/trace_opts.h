@@ -34,6 +34,8 @@
 /* 1: handled, 0: not a trace option, -1: bad value (message printed). */
 int trace_opt(int opt, const char *arg, struct session_opts *o,
 	      const char *cmd);
+/* After getopt's own message: one line pointing at --help. */
+void try_help(const char *cmd);
 /* Strict unsigned parse; -1 on junk. */
 long long parse_count(const char *s);
 

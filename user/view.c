@@ -29,6 +29,9 @@ static int sorted_errnos(const struct agg_stats *s, int *out, int max)
 	for (e = 1; e < AGG_ERRNO_MAX; e++) {
 		if (!s->err_count[e])
 			continue;
+		/* full, and not more frequent than the last kept: skip */
+		if (n == max && s->err_count[out[max - 1]] >= s->err_count[e])
+			continue;
 		for (i = n < max ? n : max - 1; i > 0 &&
 		     s->err_count[out[i - 1]] < s->err_count[e]; i--)
 			out[i] = out[i - 1];
@@ -150,6 +153,63 @@ static void json_latency(struct json *j, const struct agg_stats *s)
 	json_obj_end(j);
 }
 
+/* Opens "key": {...} if the field is known, else writes null: false. */
+static bool json_field_obj(struct json *j, const struct agg_stats *s,
+			   enum agg_field f, const char *key)
+{
+	json_key(j, key);
+	if (!field_known(s, f)) {
+		json_null(j);
+		return false;
+	}
+	json_obj_begin(j);
+	return true;
+}
+
+/* ABI 2 fields: the answers to the threads' questions. */
+static void json_v2(struct json *j, const struct agg_stats *s, __u16 set)
+{
+	if ((set & PFNMAP_V_ZAP_ATTR) &&
+	    json_field_obj(j, s, AGG_F_ZAP_ATTR, "zap_attribution")) {
+		json_kv_u64(j, "attributed", s->sum[AGG_F_ZAP_ATTR]);
+		json_kv_u64(j, "gap_negative", s->zap_gap_neg);
+		json_kv_u64(j, "gap_p50_ns", hist_percentile(&s->zap_gap, 50));
+		json_kv_u64(j, "gap_max_ns", s->zap_gap.max);
+		json_obj_end(j);
+	}
+	if ((set & PFNMAP_V_RETRY_TIME) &&
+	    json_field_obj(j, s, AGG_F_RETRY_TIME, "retry_time_ns")) {
+		json_kv_u64(j, "total", s->sum[AGG_F_RETRY_TIME]);
+		json_kv_u64(j, "max", s->max_retry_ns);
+		json_obj_end(j);
+	}
+	if ((set & PFNMAP_V_SEQ) &&
+	    json_field_obj(j, s, AGG_F_SEQ, "seq_what_if")) {
+		json_kv_u64(j, "would_abort", s->sum[AGG_F_SEQ]);
+		json_kv_u64(j, "spurious", s->sum2[AGG_F_SEQ]);
+		json_obj_end(j);
+	}
+	if ((set & PFNMAP_V_EAGAIN_SRC) &&
+	    json_field_obj(j, s, AGG_F_EAGAIN_SRC, "eagain_sources")) {
+		json_kv_u64(j, "pte_offset_map_lock", s->sum[AGG_F_EAGAIN_SRC]);
+		json_kv_u64(j, "mmap_changing", s->sum2[AGG_F_EAGAIN_SRC]);
+		json_obj_end(j);
+	}
+	if (set & PFNMAP_V_ZERO_PAGES)
+		json_field(j, s, AGG_F_ZERO_PAGES, "zero_pages");
+	if ((set & PFNMAP_V_LOCKED) &&
+	    json_field_obj(j, s, AGG_F_LOCKED, "locked_vm")) {
+		json_kv_i64(j, "delta_pages", (__s64)s->sum[AGG_F_LOCKED]);
+		json_obj_end(j);
+	}
+	if ((set & PFNMAP_V_SCHED) &&
+	    json_field_obj(j, s, AGG_F_SCHED, "sched")) {
+		json_kv_u64(j, "switches", s->sum[AGG_F_SCHED]);
+		json_kv_u64(j, "fatal_signal", s->sum2[AGG_F_SCHED]);
+		json_obj_end(j);
+	}
+}
+
 /* Fields known for only part of the records (mixed attach modes). */
 static void json_partial(struct json *j, const struct agg_stats *s)
 {
@@ -209,6 +269,7 @@ void stats_json(struct json *j, const struct agg_stats *in, __u16 can_see)
 		json_field(j, s, AGG_F_ZAP_RACES, "zap_races");
 	if (set & PFNMAP_V_FAULTS)
 		json_field(j, s, AGG_F_FAULTS, "bar_faults");
+	json_v2(j, s, set);
 	json_latency(j, s);
 	json_partial(j, s);
 }

@@ -30,12 +30,14 @@ FPORT=/dev/ttyS2
 
 say() { echo "pfnmap-init: $*" >"$CON"; }
 
-# Never return from /init (that panics); power off instead.
+# Never return from /init (that panics); power off instead.  If the
+# orderly power-off wedges (device shutdown after VFIO stress can), sysrq-b
+# resets without it, and QEMU's -no-reboot turns the reset into an exit.
 finish() {
 	sync
+	(sleep 5; echo b >/proc/sysrq-trigger) &
 	poweroff -f
-	sleep 5
-	echo o >/proc/sysrq-trigger
+	sleep 10
 }
 
 mounts() {
@@ -52,6 +54,9 @@ mounts() {
 	mount -t tracefs tracefs /sys/kernel/tracing
 	mount -t bpf bpf /sys/fs/bpf
 	mkdir -p "$PFNMAP_OUT"
+	# Blocked-task reports in dmesg well before any timeout fires.
+	[ -w /proc/sys/kernel/hung_task_timeout_secs ] &&
+		echo 30 >/proc/sys/kernel/hung_task_timeout_secs
 }
 
 cmdline_opts() {
@@ -135,8 +140,12 @@ setup_ports() {
 
 # Runs the test in its own session on the test port with a watchdog that
 # kills the whole process group (tests start tracers, stress children...).
+# A test stuck in the kernel cannot be killed: the watchdog then wakes us
+# with USR1, we save its stacks and carry on, so the files still come back.
 run_test() {
 	rm -f /tmp/pfnmap-timedout
+	STUCK=0
+	trap 'STUCK=1' USR1
 	export EDU_BDF EDU_GROUP PFNMAP_DIR PFNMAP_OUT PFNMAP_SERIES HOME=/root
 	export TERM="${TERMNAME:-${TERM:-linux}}"
 	mkdir -p /root
@@ -156,11 +165,19 @@ run_test() {
 		kill -TERM -"$TEST_PID" 2>/dev/null
 		sleep 5
 		kill -KILL -"$TEST_PID" 2>/dev/null
+		sleep 10
+		kill -USR1 $$
 	) &
 	WATCHDOG=$!
 	wait "$TEST_PID"
 	RC=$?
 	kill "$WATCHDOG" 2>/dev/null
+	if [ "$STUCK" = 1 ]; then
+		say "test process group $TEST_PID survived SIGKILL: stuck in the kernel; stacks in $PFNMAP_OUT/guest-stuck.txt"
+		dump_stuck "$TEST_PID" >"$PFNMAP_OUT/guest-stuck.txt" 2>&1
+		RC=124
+		return 0
+	fi
 	# Reap whatever the test left running so it cannot hold the ports open.
 	kill -KILL -"$TEST_PID" 2>/dev/null
 	if [ -e /tmp/pfnmap-timedout ]; then
@@ -169,6 +186,23 @@ run_test() {
 		RC=124
 	fi
 	return 0
+}
+
+# Kernel stacks of every task in process group $1, and of all blocked
+# tasks (sysrq w, into dmesg).
+dump_stuck() {
+	local d pid
+	for d in /proc/[0-9]*; do
+		pid=${d#/proc/}
+		[ "$(cut -d' ' -f5 "$d/stat" 2>/dev/null)" = "$1" ] || continue
+		echo "== pid $pid: $(tr '\0' ' ' <"$d/cmdline")"
+		grep -E '^(State|Name):' "$d/status"
+		for t in "$d"/task/*; do
+			echo "-- task ${t##*/} (wchan $(cat "$t/wchan" 2>/dev/null))"
+			cat "$t/stack" 2>/dev/null
+		done
+	done
+	echo w >/proc/sysrq-trigger
 }
 
 send_files() {

@@ -8,8 +8,10 @@
 #   path/to/x        -> /opt/pfnmap/x          (basename kept)
 #   path/to/x=y      -> /opt/pfnmap/y
 #   path/to/x=/a/b   -> /a/b                   (absolute destination)
-# A FILE may be a directory (copied recursively).  Binaries must be static:
-# the guest has no libc.  KERNEL_DIR may be "" for a module-less image.
+# A FILE may be a directory (copied recursively).  The guest has no libc:
+# for a dynamically linked FILE, the libraries `ldd` lists and the loader
+# are copied too, at the paths ldd gives (/lib/x86_64-linux-gnu, /lib64).
+# KERNEL_DIR may be "" for a module-less image.
 set -euo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -59,6 +61,17 @@ is_dynamic() {
 	head -c 4096 "$1" | LC_ALL=C grep -qa -e '/lib64/ld-linux' -e '/lib/ld-linux' -e 'ld-musl'
 }
 
+# The shared libraries of dynamic ELF $1 (and its loader), where ldd says.
+add_libs() {
+	local lib
+	while read -r lib; do
+		[[ -e $STAGE$lib ]] && continue
+		mkdir -p "$STAGE$(dirname "$lib")"
+		cp -L "$lib" "$STAGE$lib" || return 1
+	done < <(ldd "$1" 2>/dev/null | awk '$2 == "=>" && $3 ~ /^\// {print $3} $1 ~ /^\// {print $1}')
+	[[ -e $STAGE/lib64 || -e $STAGE/lib/x86_64-linux-gnu ]]
+}
+
 add_file() {
 	local spec=$1 src dst
 	if [[ $spec == *=* ]]; then src=${spec%%=*}; dst=${spec#*=}; else src=$spec; dst=$(basename "$spec"); fi
@@ -66,7 +79,7 @@ add_file() {
 	[[ -n $dst ]] || die "empty destination in '$spec'"
 	[[ $dst == /* ]] || dst=/opt/pfnmap/$dst
 	if [[ -f $src ]] && is_dynamic "$src"; then
-		warn "$src is dynamically linked; it will not run in the guest"
+		add_libs "$src" || warn "$src is dynamically linked and ldd failed; it will not run in the guest"
 	fi
 	mkdir -p "$STAGE$(dirname "$dst")"
 	cp -a "$src" "$STAGE$dst"

@@ -1,0 +1,676 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * capture_read.c - reads a capture (docs/capture-format.md) from memory.
+ *
+ * No I/O and no global state: the input is a byte range, the output the
+ * callback's records plus struct cap_info and struct cap_status.  Every
+ * length read from the input is checked against the bytes left before it
+ * is used, so any input, a fuzzer's included, is safe.
+ *
+ * Recovery: a chunk whose data fails its checksum is skipped by its
+ * length (its header is intact).  A chunk header that fails its checksum
+ * gives no trustworthy length, so the reader scans forward for the next
+ * chunk or trailer whose own checksum holds.  A capture cut off anywhere
+ * yields every chunk before the cut.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <zlib.h>
+#include "capture.h"
+
+#define REC_SIZE	sizeof(struct pfnmap_event)
+
+struct reader {
+	const __u8		*p;
+	size_t			len;
+	size_t			off;
+	struct cap_info		*info;
+	struct cap_status	*st;
+	cap_record_cb		cb;
+	void			*ctx;
+	__u8			*raw;		/* decompressed chunk */
+	__u8			*flat;		/* un-shuffled chunk */
+	size_t			cap;		/* of raw and flat */
+	__u32			next_seq;
+};
+
+/* Result of reading one structure. */
+enum step { STEP_NEXT, STEP_END, STEP_RESYNC };
+
+void fmt_count(char *buf, size_t len, __u64 v)
+{
+	char digits[24];
+	size_t n, i, o = 0;
+
+	n = snprintf(digits, sizeof(digits), "%llu", (unsigned long long)v);
+	for (i = 0; i < n && o + 1 < len; i++) {
+		if (i && (n - i) % 3 == 0 && o + 2 < len)
+			buf[o++] = ',';
+		buf[o++] = digits[i];
+	}
+	if (len)
+		buf[o < len ? o : len - 1] = '\0';
+}
+
+static void add_error(struct cap_status *st, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (st->nr_errors < CAP_MAX_ERRORS) {
+		va_start(ap, fmt);
+		vsnprintf(st->errors[st->nr_errors], CAP_ERR_LEN, fmt, ap);
+		va_end(ap);
+	}
+	st->nr_errors++;
+}
+
+/* ---- header ---------------------------------------------------------- */
+
+/* A header string: bounded, NUL-terminated, no control characters. */
+static void copy_str(char *dst, size_t size, const __u8 *v, size_t n,
+		     bool keep_nul)
+{
+	size_t i;
+
+	if (n > size - 1)
+		n = size - 1;
+	for (i = 0; i < n; i++) {
+		__u8 c = v[i];
+
+		if (c == 0 && keep_nul)
+			dst[i] = 0;
+		else
+			dst[i] = c < 0x20 || c == 0x7f ? '?' : c;
+	}
+	dst[n] = '\0';
+}
+
+static void parse_mode(struct cap_meta *m, const __u8 *v, size_t n)
+{
+	struct cap_mode *md;
+
+	if (n < 4 || v[0] >= PFNMAP_K_MAX)
+		return;		/* a kind this reader does not know */
+	md = &m->modes[v[0]];
+	md->present = true;
+	md->source = v[1];
+	md->valid = get_le16(v + 2);
+	copy_str(md->why, sizeof(md->why), v + 4, n - 4, false);
+}
+
+static void parse_cmdline(struct cap_meta *m, const __u8 *v, size_t n)
+{
+	copy_str(m->cmdline, sizeof(m->cmdline), v, n, true);
+	m->cmdline_len = n < sizeof(m->cmdline) - 1 ? n :
+			 sizeof(m->cmdline) - 1;
+	/* every argument ends with a NUL, the last one too */
+	if (m->cmdline_len && m->cmdline[m->cmdline_len - 1])
+		m->cmdline[m->cmdline_len++] = '\0';
+}
+
+static void parse_item(struct cap_meta *m, __u16 tag, const __u8 *v,
+		       size_t n)
+{
+	switch (tag) {
+	case CAP_T_KERNEL:
+		copy_str(m->kernel, sizeof(m->kernel), v, n, false);
+		break;
+	case CAP_T_HOST:
+		copy_str(m->host, sizeof(m->host), v, n, false);
+		break;
+	case CAP_T_BOOT_ID:
+		copy_str(m->boot_id, sizeof(m->boot_id), v, n, false);
+		break;
+	case CAP_T_CLOCK:
+		if (n < 16)
+			break;
+		m->has_clock = true;
+		m->clock_mono_ns = get_le64(v);
+		m->clock_real_ns = get_le64(v + 8);
+		break;
+	case CAP_T_MODE:
+		parse_mode(m, v, n);
+		break;
+	case CAP_T_CMDLINE:
+		parse_cmdline(m, v, n);
+		break;
+	}
+}
+
+static void parse_items(struct reader *r, size_t end)
+{
+	size_t off = CAP_FIXED_LEN;
+
+	while (off < end) {
+		size_t n;
+
+		if (end - off < 4) {
+			add_error(r->st, "header item at offset %zu is cut off", off);
+			return;
+		}
+		n = get_le16(r->p + off + 2);
+		if (n > end - off - 4) {
+			add_error(r->st, "header item at offset %zu overruns the header", off);
+			return;
+		}
+		parse_item(&r->info->meta, get_le16(r->p + off), r->p + off + 4, n);
+		off += 4 + n;
+	}
+}
+
+static bool ours(const struct cap_info *info)
+{
+	return info->version == CAP_VERSION &&
+	       info->abi_version == PFNMAP_ABI_VERSION &&
+	       info->record_size == REC_SIZE;
+}
+
+/*
+ * Returns 0 with r->off at the first chunk, a negative errno, or, when
+ * the header cannot be verified, 1 if the input may end inside it and 2
+ * if it is damaged.
+ */
+static int read_header(struct reader *r)
+{
+	const __u8 *p = r->p;
+	size_t hl;
+
+	if (r->len < 8)
+		return memcmp(p, CAP_MAGIC, r->len) ? -EINVAL : 1;
+	if (memcmp(p, CAP_MAGIC, 8))
+		return -EINVAL;
+	if (r->len < CAP_FIXED_LEN)
+		return 1;
+	r->info->version = get_le16(p + 8);
+	r->info->abi_version = get_le32(p + 16);
+	r->info->record_size = get_le32(p + 20);
+	hl = get_le32(p + 12);
+	if (hl >= CAP_FIXED_LEN + 4 && hl <= CAP_HEADER_MAX && hl <= r->len &&
+	    crc32(0, p, hl - 4) == get_le32(p + hl - 4)) {
+		if (!ours(r->info))
+			return -EPROTONOSUPPORT;
+		r->info->header_ok = true;
+		r->info->meta.capture_id = get_le64(p + 24);
+		parse_items(r, hl - 4);
+		r->off = hl;
+		return 0;
+	}
+	if (!ours(r->info))
+		return -EPROTONOSUPPORT;
+	return hl > r->len ? 1 : 2;
+}
+
+/* ---- chunks ---------------------------------------------------------- */
+
+static bool chunk_hdr_ok(const __u8 *h)
+{
+	return get_le32(h) == CAP_CHUNK_MAGIC &&
+	       crc32(0, h, 52) == get_le32(h + 52);
+}
+
+static bool trailer_ok(const __u8 *t)
+{
+	return get_le32(t) == CAP_TRAILER_MAGIC &&
+	       crc32(0, t, 60) == get_le32(t + 60);
+}
+
+/* Sane values in a header whose checksum holds (a writer bug otherwise). */
+static bool chunk_sane(__u32 n, __u32 clen, __u32 flags)
+{
+	if (n > CAP_CHUNK_MAX_RECORDS || (flags & ~CAP_CF_KNOWN))
+		return false;
+	if (!n)
+		return clen == 0;
+	return clen > 0 && clen <= compressBound(n * REC_SIZE);
+}
+
+static int grow(struct reader *r, size_t need)
+{
+	__u8 *a, *b;
+
+	if (need <= r->cap)
+		return 0;
+	a = realloc(r->raw, need);
+	if (!a)
+		return -ENOMEM;
+	r->raw = a;
+	b = realloc(r->flat, need);
+	if (!b)
+		return -ENOMEM;
+	r->flat = b;
+	r->cap = need;
+	return 0;
+}
+
+static void unshuffle(__u8 *dst, const __u8 *src, __u32 n)
+{
+	size_t b, i, i0, end;
+
+	/* 64 records at a time, as the writer's shuffle() */
+	for (i0 = 0; i0 < n; i0 += 64) {
+		end = i0 + 64 < n ? i0 + 64 : n;
+		for (b = 0; b < REC_SIZE; b++)
+			for (i = i0; i < end; i++)
+				dst[i * REC_SIZE + b] = src[b * n + i];
+	}
+}
+
+/* Decompresses a chunk's data; NULL (nothing written) if it is bad. */
+static const __u8 *inflate_chunk(struct reader *r, const __u8 *data,
+				 __u32 clen, __u32 n, __u32 flags, int *err)
+{
+	uLongf dlen = (uLongf)n * REC_SIZE;
+
+	*err = grow(r, dlen);
+	if (*err)
+		return NULL;
+	if (uncompress(r->raw, &dlen, data, clen) != Z_OK ||
+	    dlen != (uLongf)n * REC_SIZE)
+		return NULL;
+	if (!(flags & CAP_CF_SHUFFLE))
+		return r->raw;
+	unshuffle(r->flat, r->raw, n);
+	return r->flat;
+}
+
+static int deliver(struct reader *r, const __u8 *recs, __u32 n)
+{
+	struct cap_status *st = r->st;
+	struct pfnmap_event e;
+	__u32 i;
+	int ret;
+
+	for (i = 0; i < n; i++) {
+		memcpy(&e, recs + i * REC_SIZE, sizeof(e));
+		cap_event_swap(&e);
+		if (e.kind >= PFNMAP_K_MAX) {
+			st->records_bad++;
+			continue;
+		}
+		e.comm[PFNMAP_COMM_LEN - 1] = '\0';
+		if (!st->records || e.start_ns < st->first_ns)
+			st->first_ns = e.start_ns;
+		if (!st->records || e.start_ns > st->last_ns)
+			st->last_ns = e.start_ns;
+		st->records++;
+		if (r->cb && (ret = r->cb(r->ctx, &e)))
+			return ret;
+	}
+	return 0;
+}
+
+static void check_seq(struct reader *r, __u32 seq)
+{
+	if (seq == r->next_seq + 1)
+		add_error(r->st, "chunk %u missing", r->next_seq);
+	else if (seq > r->next_seq)
+		add_error(r->st, "chunks %u to %u missing", r->next_seq, seq - 1);
+	else if (seq < r->next_seq)
+		add_error(r->st, "chunk %u out of order (after chunk %u)", seq,
+			  r->next_seq - 1);
+	r->next_seq = seq + 1;
+}
+
+static void chunk_lost(struct reader *r, __u32 seq, __u32 n, const char *what)
+{
+	char cnt[32];
+
+	fmt_count(cnt, sizeof(cnt), n);
+	add_error(r->st, "chunk %u: %s, its %s records lost", seq, what, cnt);
+	r->st->chunks_bad++;
+	r->st->records_lost += n;
+}
+
+static int read_chunk(struct reader *r, enum step *step)
+{
+	const __u8 *h = r->p + r->off, *data, *recs;
+	size_t rem = r->len - r->off;
+	__u32 seq, n, clen, flags;
+	int err = 0;
+
+	*step = STEP_END;
+	if (rem < CAP_CHUNK_HDR_LEN) {
+		r->st->truncated = true;
+		return 0;
+	}
+	*step = STEP_RESYNC;
+	if (!chunk_hdr_ok(h)) {
+		add_error(r->st, "chunk header at offset %zu corrupt", r->off);
+		return 0;
+	}
+	seq = get_le32(h + 4);
+	n = get_le32(h + 8);
+	clen = get_le32(h + 12);
+	flags = get_le32(h + 16);
+	if (!chunk_sane(n, clen, flags)) {
+		add_error(r->st, "chunk %u at offset %zu: impossible header", seq, r->off);
+		return 0;
+	}
+	*step = STEP_END;
+	if (clen > rem - CAP_CHUNK_HDR_LEN) {
+		r->st->truncated = true;
+		r->st->partial_records = n;
+		r->st->partial_seq = seq;
+		return 0;
+	}
+	*step = STEP_NEXT;
+	check_seq(r, seq);
+	data = h + CAP_CHUNK_HDR_LEN;
+	r->off += CAP_CHUNK_HDR_LEN + clen;
+	if (crc32(0, data, clen) != get_le32(h + 20)) {
+		chunk_lost(r, seq, n, "data checksum mismatch");
+		return 0;
+	}
+	recs = n ? inflate_chunk(r, data, clen, n, flags, &err) : data;
+	if (err)
+		return err;
+	if (!recs) {
+		chunk_lost(r, seq, n, "data does not decompress");
+		return 0;
+	}
+	r->st->chunks++;
+	r->st->last_seq = seq;
+	r->st->drops = get_le64(h + 24);
+	r->st->end_offset = r->off;
+	return deliver(r, recs, n);
+}
+
+static void trailer_checks(struct reader *r)
+{
+	struct cap_status *st = r->st;
+	__u64 got = st->records + st->records_lost + st->records_bad;
+	char a[32], b[32];
+
+	if (st->trailer.nr_records != got && !st->nr_errors) {
+		fmt_count(a, sizeof(a), st->trailer.nr_records);
+		fmt_count(b, sizeof(b), got);
+		add_error(st, "trailer says %s records, the chunks hold %s", a, b);
+	}
+	if (r->off < r->len) {
+		fmt_count(a, sizeof(a), r->len - r->off);
+		add_error(st, "%s bytes of junk after the trailer", a);
+		st->bytes_skipped += r->len - r->off;
+	}
+}
+
+static void read_trailer(struct reader *r, enum step *step)
+{
+	const __u8 *t = r->p + r->off;
+	struct cap_trailer *tr = &r->st->trailer;
+
+	*step = STEP_END;
+	if (r->len - r->off < CAP_TRAILER_LEN) {
+		r->st->truncated = true;
+		return;
+	}
+	*step = STEP_RESYNC;
+	if (!trailer_ok(t)) {
+		add_error(r->st, "trailer at offset %zu corrupt", r->off);
+		return;
+	}
+	*step = STEP_END;
+	tr->nr_chunks = get_le32(t + 4);
+	tr->nr_records = get_le64(t + 8);
+	tr->drops = get_le64(t + 16);
+	tr->end_ns = get_le64(t + 24);
+	tr->bpf_run_ns = get_le64(t + 32);
+	tr->bpf_run_cnt = get_le64(t + 40);
+	tr->stop = get_le32(t + 48);
+	tr->unwritten = get_le32(t + 52);
+	r->st->has_trailer = true;
+	r->st->drops = tr->drops;
+	r->st->drops_final = true;
+	r->off += CAP_TRAILER_LEN;
+	r->st->end_offset = r->off;
+	trailer_checks(r);
+}
+
+/* Next offset after from holding a chunk or trailer whose checksum holds. */
+static size_t resync(const struct reader *r, size_t from)
+{
+	size_t o;
+
+	for (o = from; o + 4 <= r->len; o++) {
+		__u32 m = get_le32(r->p + o);
+
+		if (m == CAP_CHUNK_MAGIC && r->len - o >= CAP_CHUNK_HDR_LEN &&
+		    chunk_hdr_ok(r->p + o))
+			return o;
+		if (m == CAP_TRAILER_MAGIC && r->len - o >= CAP_TRAILER_LEN &&
+		    trailer_ok(r->p + o))
+			return o;
+	}
+	return r->len;
+}
+
+static int read_body(struct reader *r)
+{
+	enum step step = STEP_NEXT;
+	int err = 0;
+
+	while (!err && step != STEP_END && r->off < r->len) {
+		__u32 magic;
+
+		if (r->len - r->off < 4) {
+			r->st->truncated = true;
+			break;
+		}
+		magic = get_le32(r->p + r->off);
+		if (magic == CAP_CHUNK_MAGIC) {
+			err = read_chunk(r, &step);
+		} else if (magic == CAP_TRAILER_MAGIC) {
+			read_trailer(r, &step);
+		} else {
+			if (step != STEP_RESYNC)	/* one message per bad run */
+				add_error(r->st, "unreadable data at offset %zu", r->off);
+			step = STEP_RESYNC;
+		}
+		if (step == STEP_RESYNC) {
+			size_t o = resync(r, r->off + 1);
+
+			r->st->bytes_skipped += o - r->off;
+			r->off = o;
+		}
+	}
+	return err;
+}
+
+int cap_read(const void *buf, size_t len, struct cap_info *info,
+	     struct cap_status *st, cap_record_cb cb, void *ctx)
+{
+	struct reader r = {
+		.p = buf, .len = len, .info = info, .st = st,
+		.cb = cb, .ctx = ctx,
+	};
+	int err;
+
+	memset(info, 0, sizeof(*info));
+	memset(st, 0, sizeof(*st));
+	st->bytes = len;
+	err = read_header(&r);
+	if (err < 0)
+		return err;
+	if (err) {
+		/* no trusted header length: look for the first chunk */
+		r.off = len < CAP_FIXED_LEN ? len : resync(&r, CAP_FIXED_LEN);
+		if (err == 1 && r.off == len) {
+			st->truncated = true;	/* cut inside the header */
+			return 0;
+		}
+		add_error(st, "header checksum mismatch: host, kernel and attach modes unknown");
+		st->bytes_skipped += r.off;
+	} else {
+		st->end_offset = r.off;
+	}
+	err = read_body(&r);
+	free(r.raw);
+	free(r.flat);
+	return err;
+}
+
+int cap_read_header(const void *buf, size_t len, struct cap_info *info)
+{
+	struct cap_status st;
+	struct reader r = { .p = buf, .len = len, .info = info, .st = &st };
+	int err;
+
+	memset(info, 0, sizeof(*info));
+	memset(&st, 0, sizeof(st));
+	err = read_header(&r);
+	return err > 0 ? 0 : err;
+}
+
+/*
+ * A field is known in the merge only if every capture that traced the
+ * kind could see it: a group with no records then says 0 only where 0
+ * is the truth for all of them.
+ */
+void cap_merge_kind(const struct cap_info *const *v, int n, int kind,
+		    struct cap_kind_merge *out)
+{
+	int i;
+
+	memset(out, 0, sizeof(*out));
+	if (kind < 0 || kind >= PFNMAP_K_MAX)
+		return;
+	for (i = 0; i < n; i++) {
+		const struct cap_mode *md = &v[i]->meta.modes[kind];
+
+		if (!v[i]->header_ok || !md->present) {
+			out->unknown = true;
+			continue;
+		}
+		if (md->source == PFNMAP_S_NONE)
+			continue;
+		out->can_see = out->traced ? out->can_see & md->valid : md->valid;
+		if (!out->traced)
+			out->why = md->why;
+		out->traced = true;
+		if (md->source < 32)
+			out->sources |= 1U << md->source;
+	}
+}
+
+/* ---- messages -------------------------------------------------------- */
+
+bool cap_damaged(const struct cap_status *st)
+{
+	return st->truncated || st->nr_errors || !st->has_trailer;
+}
+
+struct line {
+	char	*buf;
+	size_t	len, off;
+};
+
+static void say(struct line *l, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	if (l->off >= l->len)
+		return;
+	va_start(ap, fmt);
+	n = vsnprintf(l->buf + l->off, l->len - l->off, fmt, ap);
+	va_end(ap);
+	if (n > 0)
+		l->off += n;
+}
+
+/* "truncated after chunk 12", "truncated in the header", ... */
+static void say_cut(struct line *l, const struct cap_status *st)
+{
+	char c[32];
+
+	if (!st->end_offset && !st->chunks)
+		say(l, "truncated in the header (%llu bytes)",
+		    (unsigned long long)st->bytes);
+	else if (st->chunks)
+		say(l, "truncated after chunk %u", st->last_seq);
+	else
+		say(l, "truncated before the first chunk");
+	if (st->partial_records) {
+		fmt_count(c, sizeof(c), st->partial_records);
+		say(l, ", in chunk %u (its %s records lost)", st->partial_seq, c);
+	}
+}
+
+static void say_records(struct line *l, const struct cap_status *st)
+{
+	__u64 got = st->records + st->records_bad;
+	char a[32], b[32];
+
+	fmt_count(a, sizeof(a), st->records);
+	if (st->has_trailer && st->trailer.nr_records > got) {
+		fmt_count(b, sizeof(b), st->trailer.nr_records);
+		say(l, ": %s of %s records read", a, b);
+	} else if (st->records_lost) {
+		fmt_count(b, sizeof(b), st->records_lost);
+		say(l, ": %s records read, %s lost", a, b);
+	} else {
+		say(l, ": %s records read", a);
+	}
+	if (st->records_bad) {
+		fmt_count(b, sizeof(b), st->records_bad);
+		say(l, ", %s of an unknown kind skipped", b);
+	}
+}
+
+static void say_drops(struct line *l, const struct cap_status *st)
+{
+	if (st->has_trailer)
+		return;
+	if (st->chunks)
+		say(l, "; trailer missing, drops unknown after chunk %u (%llu before)",
+		    st->last_seq, (unsigned long long)st->drops);
+	else
+		say(l, "; trailer missing, drops unknown");
+}
+
+void cap_describe(char *buf, size_t len, const struct cap_status *st)
+{
+	struct line l = { .buf = buf, .len = len };
+	bool cut = st->truncated || !st->has_trailer;
+
+	if (len)
+		buf[0] = '\0';
+	if (!cap_damaged(st)) {
+		say(&l, "complete");
+		say_records(&l, st);
+		return;
+	}
+	if (st->nr_errors) {
+		say(&l, "%s", st->errors[0]);
+		if (st->nr_errors > 1)
+			say(&l, " (and %d more problem%s)", st->nr_errors - 1,
+			    st->nr_errors > 2 ? "s" : "");
+		if (cut)
+			say(&l, "; ");
+	}
+	if (cut)
+		say_cut(&l, st);
+	say_records(&l, st);
+	say_drops(&l, st);
+}
+
+void cap_describe_error(char *buf, size_t len, int err,
+			const struct cap_info *info)
+{
+	switch (err) {
+	case -EINVAL:
+		snprintf(buf, len, "not a pfnmap capture (no %s magic)",
+			 CAP_MAGIC);
+		break;
+	case -EPROTONOSUPPORT:
+		snprintf(buf, len,
+			 "capture format %u with record ABI %u (%u-byte records); this pfnmap reads format %d, ABI %d (%zu bytes)",
+			 info->version, info->abi_version, info->record_size,
+			 CAP_VERSION, PFNMAP_ABI_VERSION, REC_SIZE);
+		break;
+	default:
+		snprintf(buf, len, "%s", strerror(-err));
+	}
+}

@@ -1,0 +1,619 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * cmd_record.c - `pfnmap record`: write every record to a capture file
+ * (docs/capture-format.md) for `pfnmap report` to read later, maybe on
+ * another machine.
+ *
+ * Made for production hosts: the file is written in checksummed chunks,
+ * at least once a second, so that a capture cut short by SIGKILL, power
+ * loss or a full disk is still read up to its last whole chunk; its size
+ * can be capped; the cost of the BPF programs is measured and printed.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+#include <sys/utsname.h>
+#include <sys/wait.h>
+#include "agg.h"
+#include "capture.h"
+#include "cmds.h"
+#include "trace_opts.h"
+
+#define FLUSH_NS	1000000000ULL	/* a chunk at least every second */
+#define POLL_MS		100
+
+static volatile sig_atomic_t got_signal;
+static volatile sig_atomic_t signal_from_tty;
+
+static void on_signal(int sig, siginfo_t *si, void *uc)
+{
+	(void)uc;
+	got_signal = sig;
+	/* The terminal signals the whole process group, CMD included. */
+	signal_from_tty = si && si->si_code == SI_KERNEL;
+}
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+"usage: pfnmap record [OPTIONS] [-- CMD [ARGS...]]\n"
+"\n"
+"Write one record per operation to a capture file, for 'pfnmap report'\n"
+"to read later, here or on another machine.  With CMD: run it (traced\n"
+"from its first instruction, children followed) and record until it\n"
+"exits.  Without: record system-wide (or -p PID) until -d, Ctrl-C or\n"
+"SIGTERM.\n"
+"\n"
+"  -o, --output FILE   capture file (default pfnmap.data; '-': stdout).\n"
+"                      An existing FILE is renamed to FILE.old\n"
+"  -f, --force         overwrite an existing FILE instead\n"
+"  -d, --duration S    stop recording after S seconds\n"
+"      --max-size N    stop recording before FILE grows past N bytes\n"
+"                      (suffixes K, M, G: powers of 1024)\n"
+TRACE_OPTS_HELP
+"\n"
+"The file is created with mode 0600 and written in checksummed chunks at\n"
+"least once a second: if record is killed, at most the last second is\n"
+"lost.  SIGINT and SIGTERM end the recording cleanly.  -d, --max-size or\n"
+"a signal ending it early leave CMD running: record waits for it, and a\n"
+"signal sent to record alone (not from the terminal) is passed on to it.\n"
+"At the end record prints what it wrote, the ring-buffer drops and the\n"
+"run time of its BPF programs.\n"
+"\n"
+"Exit status: CMD's; without CMD 0; 1 if recording failed; 2 usage.\n");
+}
+
+struct rec_opts {
+	struct session_opts	so;
+	const char		*output;
+	bool			force;
+	long long		secs;
+	__u64			max_size;
+	char			**cmd;
+};
+
+struct rec_ctx {
+	struct session		*s;
+	struct cap_writer	*w;
+	int			fd;
+	int			err;		/* first writer error */
+	__u64			end_ns;		/* -d: when to stop, 0: never */
+	__u64			last_flush;
+	__u64			per_kind[PFNMAP_K_MAX];
+};
+
+/* ---- options --------------------------------------------------------- */
+
+/* "100M" -> 104857600; 0 on junk. */
+static __u64 parse_size(const char *s)
+{
+	static const char units[] = "BKMG";
+	const char *u;
+	char *end;
+	unsigned long long v;
+	int shift;
+
+	if (!s || *s < '0' || *s > '9')
+		return 0;
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno)
+		return 0;
+	if (!*end)
+		return v;
+	u = strchr(units, end[0] & ~0x20);
+	if (!u || !*u || (end[1] && (end[1] & ~0x20) != 'B') ||
+	    (end[1] && end[2]))
+		return 0;
+	shift = (u - units) * 10;
+	if (shift && v > (~0ULL >> shift))
+		return 0;
+	return v << shift;
+}
+
+static int parse_args(int argc, char **argv, struct rec_opts *o)
+{
+	enum { OPT_MAX_SIZE = 0x2000 };
+	static const struct option longopts[] = {
+		{ "output", required_argument, NULL, 'o' },
+		{ "force", no_argument, NULL, 'f' },
+		{ "duration", required_argument, NULL, 'd' },
+		{ "max-size", required_argument, NULL, OPT_MAX_SIZE },
+		{ "help", no_argument, NULL, 'h' },
+		TRACE_LONGOPTS,
+		{ NULL, 0, NULL, 0 },
+	};
+	int opt, r;
+
+	o->output = "pfnmap.data";
+	while ((opt = getopt_long(argc, argv, "+o:fd:h" TRACE_SHORTOPTS,
+				  longopts, NULL)) != -1) {
+		if (opt == 'o') {
+			o->output = optarg;
+		} else if (opt == 'f') {
+			o->force = true;
+		} else if (opt == 'd') {
+			o->secs = parse_count(optarg);
+			if (o->secs <= 0) {
+				fprintf(stderr, "pfnmap record: bad duration '%s'\n", optarg);
+				return 2;
+			}
+		} else if (opt == OPT_MAX_SIZE) {
+			o->max_size = parse_size(optarg);
+			if (!o->max_size) {
+				fprintf(stderr, "pfnmap record: bad --max-size '%s' (bytes, or with K, M, G)\n",
+					optarg);
+				return 2;
+			}
+		} else if (opt == 'h') {
+			usage(stdout);
+			return 0;
+		} else if ((r = trace_opt(opt, optarg, &o->so, "record")) <= 0) {
+			if (!r)
+				usage(stderr);
+			return 2;
+		}
+	}
+	if (optind < argc && o->so.tgid) {
+		fprintf(stderr, "pfnmap record: -p and a command exclude each other\n");
+		return 2;
+	}
+	o->cmd = optind < argc ? argv + optind : NULL;
+	o->so.prog_stats = true;
+	return -1;
+}
+
+/* ---- the output file ------------------------------------------------- */
+
+/* perf's way: never lose an earlier capture by accident. */
+static int make_room(const char *path, bool force)
+{
+	char old[4096];
+	struct stat sb;
+
+	if (lstat(path, &sb))
+		return errno == ENOENT ? 0 : -errno;
+	if (!S_ISREG(sb.st_mode)) {
+		fprintf(stderr, "pfnmap record: %s exists and is not a regular file\n",
+			path);
+		return -EEXIST;
+	}
+	if (force || !sb.st_size)
+		return unlink(path) ? -errno : 0;
+	snprintf(old, sizeof(old), "%s.old", path);
+	if (rename(path, old))
+		return -errno;
+	fprintf(stderr, "pfnmap record: renamed the existing %s to %s\n",
+		path, old);
+	return 0;
+}
+
+static int open_output(const char *path, bool force)
+{
+	int fd, err;
+
+	if (!strcmp(path, "-")) {
+		if (isatty(STDOUT_FILENO)) {
+			fprintf(stderr, "pfnmap record: not writing a binary capture to a terminal (-o FILE)\n");
+			return -1;
+		}
+		return STDOUT_FILENO;
+	}
+	err = make_room(path, force);
+	/* O_EXCL|O_NOFOLLOW: root must not follow a link planted meanwhile */
+	fd = err ? err : open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW |
+			      O_CLOEXEC, 0600);
+	if (fd < 0) {
+		if (fd != -EEXIST)
+			fprintf(stderr, "pfnmap record: cannot create %s: %s\n",
+				path, strerror(err ? -err : errno));
+		return -1;
+	}
+	fchmod(fd, 0600);	/* whatever the umask */
+	return fd;
+}
+
+/* ---- the header ------------------------------------------------------ */
+
+/* The pair with the shortest gap between its two monotonic reads. */
+static void clock_pair(__u64 *mono, __u64 *real)
+{
+	__u64 best = ~0ULL;
+	int i;
+
+	for (i = 0; i < 5; i++) {
+		struct timespec r;
+		__u64 m1, m2;
+
+		m1 = now_ns();
+		clock_gettime(CLOCK_REALTIME, &r);
+		m2 = now_ns();
+		if (m2 - m1 >= best)
+			continue;
+		best = m2 - m1;
+		*mono = m1 + best / 2;
+		*real = (__u64)r.tv_sec * 1000000000ULL + r.tv_nsec;
+	}
+}
+
+static void read_small(const char *path, char *buf, size_t len)
+{
+	FILE *f = fopen(path, "r");
+
+	buf[0] = '\0';
+	if (f && fgets(buf, len, f))
+		buf[strcspn(buf, "\n")] = '\0';
+	if (f)
+		fclose(f);
+}
+
+static void meta_cmdline(struct cap_meta *m, int argc, char **argv)
+{
+	int fd = open("/proc/self/cmdline", O_RDONLY | O_CLOEXEC);
+	ssize_t n = fd >= 0 ? read(fd, m->cmdline, sizeof(m->cmdline) - 1) : -1;
+	int i;
+
+	if (fd >= 0)
+		close(fd);
+	if (n > 0) {
+		m->cmdline_len = n;
+		return;
+	}
+	for (i = 0; i < argc; i++) {
+		size_t l = strlen(argv[i]) + 1;
+
+		if (m->cmdline_len + l > sizeof(m->cmdline))
+			break;
+		memcpy(m->cmdline + m->cmdline_len, argv[i], l);
+		m->cmdline_len += l;
+	}
+}
+
+static void fill_meta(struct cap_meta *m, struct session *s, int argc,
+		      char **argv)
+{
+	struct utsname u;
+	int k;
+
+	memset(m, 0, sizeof(*m));
+	if (getrandom(&m->capture_id, sizeof(m->capture_id), GRND_NONBLOCK) !=
+	    sizeof(m->capture_id))
+		m->capture_id = now_ns() ^ ((__u64)getpid() << 32);
+	if (!uname(&u)) {
+		snprintf(m->kernel, sizeof(m->kernel), "%s", u.release);
+		snprintf(m->host, sizeof(m->host), "%s", u.nodename);
+	}
+	read_small("/proc/sys/kernel/random/boot_id", m->boot_id,
+		   sizeof(m->boot_id));
+	m->has_clock = true;
+	clock_pair(&m->clock_mono_ns, &m->clock_real_ns);
+	for (k = 0; k < PFNMAP_K_MAX; k++) {
+		const struct kind_mode *km = session_mode(s, k);
+
+		m->modes[k].present = true;
+		m->modes[k].source = km->source;
+		m->modes[k].valid = km->valid;
+		snprintf(m->modes[k].why, sizeof(m->modes[k].why), "%s",
+			 km->why ? km->why : "");
+	}
+	meta_cmdline(m, argc, argv);
+}
+
+/* ---- the child ------------------------------------------------------- */
+
+/* Held on a pipe until the probes are attached, as in `pfnmap stat`. */
+static pid_t spawn_held(char **cmd, int *go_fd, bool stdout_taken)
+{
+	int p[2];
+	pid_t pid;
+	char go;
+
+	if (pipe(p))
+		return -1;
+	pid = fork();
+	if (pid)
+		goto parent;
+	close(p[1]);
+	if (read(p[0], &go, 1) != 1)
+		_exit(127);
+	close(p[0]);
+	/* the capture goes to stdout: CMD's output must not mix into it */
+	if (stdout_taken)
+		dup2(STDERR_FILENO, STDOUT_FILENO);
+	execvp(cmd[0], cmd);
+	fprintf(stderr, "pfnmap record: cannot run '%s': %s\n", cmd[0],
+		strerror(errno));
+	_exit(127);
+parent:
+	close(p[0]);
+	*go_fd = p[1];
+	return pid;
+}
+
+static int child_status(int status)
+{
+	if (WIFEXITED(status))
+		return WEXITSTATUS(status);
+	return 128 + WTERMSIG(status);
+}
+
+/* Recording is over, CMD is not: wait, passing on signals sent to us. */
+static int wait_child(pid_t pid)
+{
+	int status;
+
+	for (;;) {
+		got_signal = 0;
+		if (waitpid(pid, &status, 0) == pid)
+			return child_status(status);
+		if (errno != EINTR)
+			return 1;
+		if (got_signal && !signal_from_tty)
+			kill(pid, got_signal);
+	}
+}
+
+/* ---- recording ------------------------------------------------------- */
+
+static void flush(struct rec_ctx *c)
+{
+	int err = capw_flush(c->w, session_drops(c->s));
+
+	c->last_flush = now_ns();
+	if (err && !c->err)
+		c->err = err;
+}
+
+static int on_record(void *ctx, const struct pfnmap_event *e)
+{
+	struct rec_ctx *c = ctx;
+
+	if (e->kind < PFNMAP_K_MAX)
+		c->per_kind[e->kind]++;
+	if (capw_add(c->w, e) != 1)
+		return 0;
+	flush(c);
+	/* a stream that never pauses keeps libbpf consuming: stop it here */
+	if (c->err || got_signal || (c->end_ns && now_ns() >= c->end_ns))
+		return -EINTR;
+	return 0;
+}
+
+static bool gone(__u32 tgid)
+{
+	return tgid && kill(tgid, 0) && errno == ESRCH;
+}
+
+/* Polls until a reason to stop; returns it (enum cap_stop). */
+static int record_loop(struct rec_ctx *c, pid_t *child, int *status,
+		       const struct rec_opts *o)
+{
+	int st;
+
+	c->end_ns = o->secs > 0 ? now_ns() + o->secs * 1000000000ULL : 0;
+	c->last_flush = now_ns();
+	for (;;) {
+		if (*child > 0 && waitpid(*child, &st, WNOHANG) == *child) {
+			*status = child_status(st);
+			*child = 0;
+			return CAP_STOP_CMD_EXIT;
+		}
+		if (!*child && gone(o->so.tgid)) {
+			fprintf(stderr, "pfnmap record: process %u exited\n",
+				o->so.tgid);
+			return CAP_STOP_CMD_EXIT;
+		}
+		if (got_signal)
+			return CAP_STOP_SIGNAL;
+		if (c->end_ns && now_ns() >= c->end_ns)
+			return CAP_STOP_DURATION;
+		if (session_poll(c->s, POLL_MS, on_record, c) < 0) {
+			fprintf(stderr, "pfnmap record: reading the ring buffer failed\n");
+			return CAP_STOP_WRITE_ERROR;
+		}
+		if (now_ns() - c->last_flush >= FLUSH_NS)
+			flush(c);
+		if (c->err)
+			return c->err == -EFBIG ? CAP_STOP_MAX_SIZE :
+						  CAP_STOP_WRITE_ERROR;
+	}
+}
+
+/* Last records, trailer, close: the file is whole after this. */
+static void finish(struct rec_ctx *c, int stop)
+{
+	struct cap_trailer t = { .stop = stop };
+	int err;
+
+	if (!c->err)
+		session_drain(c->s, on_record, c);
+	t.drops = session_drops(c->s);
+	t.end_ns = now_ns();
+	session_prog_stats(c->s, &t.bpf_run_ns, &t.bpf_run_cnt);
+	err = capw_finish(c->w, &t);
+	if (err && !c->err)
+		c->err = err;
+	if (c->fd > STDERR_FILENO && close(c->fd) && !c->err)
+		c->err = -errno;	/* NFS reports late */
+	c->fd = -1;
+}
+
+/* ---- summary --------------------------------------------------------- */
+
+static void print_kinds(const struct rec_ctx *c)
+{
+	char n[32];
+	int k, any = 0;
+
+	for (k = 0; k < PFNMAP_K_MAX; k++) {
+		if (!c->per_kind[k])
+			continue;
+		fmt_count(n, sizeof(n), c->per_kind[k]);
+		fprintf(stderr, "%s%s %s", any++ ? ", " : " (seen: ",
+			pfnmap_kind_name(k), n);
+	}
+	fprintf(stderr, "%s\n", any ? ")" : "");
+}
+
+static void print_summary(const struct rec_ctx *c, const char *path)
+{
+	struct capw_stats ws;
+	__u64 drops = session_drops(c->s), run_ns, run_cnt;
+	char recs[32], bytes[32], d[32], runs[32];
+
+	capw_stats(c->w, &ws);
+	fmt_count(recs, sizeof(recs), ws.records);
+	fmt_count(bytes, sizeof(bytes), ws.bytes);
+	fprintf(stderr, "pfnmap record: %s records in %u chunk%s, %s bytes to %s",
+		recs, ws.chunks, ws.chunks == 1 ? "" : "s", bytes,
+		!strcmp(path, "-") ? "stdout" : path);
+	print_kinds(c);
+	if (ws.records)
+		fprintf(stderr, "pfnmap record: %.1f bytes per record on disk, compression %.1fx\n",
+			(double)ws.bytes / ws.records,
+			(double)ws.raw_bytes / (ws.bytes ? ws.bytes : 1));
+	fmt_count(d, sizeof(d), drops);
+	fprintf(stderr, "pfnmap record: %s records lost in the kernel (ring buffer or task map full)%s\n",
+		d, drops ? ": rerun with fewer kinds (-k) or a filter (-p, -c)" : "");
+	if (ws.unwritten) {
+		fmt_count(d, sizeof(d), ws.unwritten);
+		fprintf(stderr, "pfnmap record: %s records not written (%s)\n", d,
+			c->err == -EFBIG ? "--max-size reached" : "write failed");
+	}
+	if (session_prog_stats(c->s, &run_ns, &run_cnt) || !run_cnt) {
+		fprintf(stderr, "pfnmap record: BPF run time not available\n");
+		return;
+	}
+	fmt_count(runs, sizeof(runs), run_cnt);
+	fprintf(stderr, "pfnmap record: BPF run time %llu ns per program run (%s runs, %.1f ms in all)",
+		(unsigned long long)(run_ns / run_cnt), runs, run_ns / 1e6);
+	if (ws.records)
+		fprintf(stderr, ", %llu ns per record",
+			(unsigned long long)(run_ns / (ws.records + ws.unwritten)));
+	fprintf(stderr, "\n");
+}
+
+static void say_stop(int stop, const struct rec_opts *o, int err)
+{
+	char sz[32];
+
+	if (stop == CAP_STOP_MAX_SIZE) {
+		fmt_count(sz, sizeof(sz), o->max_size);
+		fprintf(stderr, "pfnmap record: %s reached --max-size (%s bytes): recording stopped\n",
+			o->output, sz);
+	} else if (stop == CAP_STOP_WRITE_ERROR && err) {
+		fprintf(stderr, "pfnmap record: writing %s failed: %s: recording stopped; the file holds every chunk written before\n",
+			o->output, strerror(-err));
+	}
+}
+
+/* ---- the command ----------------------------------------------------- */
+
+static int start(struct rec_opts *o, struct rec_ctx *c, pid_t *child,
+		 int *go_fd, int argc, char **argv)
+{
+	struct cap_writer_opts wo = {
+		.max_bytes = o->max_size,
+		.writeback = true,
+	};
+	struct cap_meta *m;
+	int fd, err;
+
+	if (o->cmd) {
+		*child = spawn_held(o->cmd, go_fd, !strcmp(o->output, "-"));
+		if (*child < 0) {
+			fprintf(stderr, "pfnmap record: fork: %s\n", strerror(errno));
+			return -1;
+		}
+		o->so.tgid = *child;
+		o->so.follow_children = true;
+	}
+	if (session_open(&c->s, &o->so))
+		return -1;
+	fd = c->fd = open_output(o->output, o->force);
+	if (fd < 0)
+		return -1;
+	m = malloc(sizeof(*m));
+	err = -ENOMEM;
+	if (m) {
+		fill_meta(m, c->s, argc, argv);
+		err = capw_open(&c->w, fd, m, &wo);
+	}
+	free(m);
+	if (err && fd != STDOUT_FILENO)
+		unlink(o->output);	/* not even a header: leave nothing */
+	if (err == -EFBIG)
+		fprintf(stderr, "pfnmap record: --max-size %llu is too small for even the header\n",
+			(unsigned long long)o->max_size);
+	else if (err)
+		fprintf(stderr, "pfnmap record: cannot write %s: %s\n",
+			o->output, strerror(-err));
+	return err ? -1 : 0;
+}
+
+static void setup_signals(void)
+{
+	struct sigaction sa = { .sa_sigaction = on_signal,
+				.sa_flags = SA_SIGINFO };
+
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);	/* -o - into a closed pipe: EPIPE */
+}
+
+int cmd_record(int argc, char **argv)
+{
+	struct rec_opts o = {};
+	struct rec_ctx c = { .fd = -1 };
+	int go_fd = -1, status = 0, rc = 1, stop;
+	pid_t child = 0;
+
+	rc = parse_args(argc, argv, &o);
+	if (rc >= 0)
+		return rc;
+	rc = 1;
+	if (start(&o, &c, &child, &go_fd, argc, argv))
+		goto out;
+	setup_signals();
+	if (child > 0 && write(go_fd, "g", 1) != 1)
+		goto out;
+	if (!o.cmd)
+		fprintf(stderr, "pfnmap record: recording to %s (Ctrl-C to stop)\n",
+			strcmp(o.output, "-") ? o.output : "stdout");
+	stop = record_loop(&c, &child, &status, &o);
+	finish(&c, stop);
+	if (c.err == -EFBIG)
+		stop = CAP_STOP_MAX_SIZE;
+	if (got_signal && !signal_from_tty && child > 0)
+		kill(child, got_signal);
+	say_stop(stop, &o, c.err);
+	print_summary(&c, o.output);
+	if (child > 0) {
+		fprintf(stderr, "pfnmap record: recording over, waiting for '%s' (pid %d) to exit\n",
+			o.cmd[0], child);
+		status = wait_child(child);
+	}
+	child = 0;
+	rc = c.err && c.err != -EFBIG ? 1 : o.cmd ? status : 0;
+out:
+	if (go_fd >= 0)
+		close(go_fd);
+	if (child > 0) {
+		kill(child, SIGKILL);
+		waitpid(child, NULL, 0);
+	}
+	if (c.fd > STDERR_FILENO)
+		close(c.fd);
+	capw_free(c.w);
+	session_close(c.s);
+	return rc;
+}
