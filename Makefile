@@ -35,7 +35,7 @@ USER_SRCS	:= $(wildcard user/*.c)
 USER_OBJS	:= $(patsubst user/%.c,$(OUTPUT)/user/%.o,$(USER_SRCS))
 STRESS_SRCS	:= $(wildcard tests/workloads/*.c)
 
-.PHONY: all clean test unit unit-build bench
+.PHONY: all clean test unit unit-build bench kernels vm-shell
 all: $(OUTPUT)/pfnmap $(OUTPUT)/pfnmap-top $(OUTPUT)/pfnmap-stress
 
 $(OUTPUT) $(OUTPUT)/user $(OUTPUT)/tests:
@@ -64,7 +64,7 @@ $(OUTPUT)/pfnmap-top: $(OUTPUT)/pfnmap
 # The workload always links statically: it is copied into guest initramfs.
 $(OUTPUT)/pfnmap-stress: $(STRESS_SRCS) $(wildcard tests/workloads/*.h) | $(OUTPUT)
 	$(call msg,LINK,$@)
-	$(Q)$(CC) -static -O2 -Wall -Wextra -pthread $(STRESS_SRCS) -o $@
+	$(Q)$(CC) -static -O2 -Wall -Wextra -Werror -pthread $(STRESS_SRCS) -o $@
 
 include tests/unit/Makefile.inc
 
@@ -85,6 +85,16 @@ unit: $(UNIT_BINS)
 
 test:
 	$(Q)scripts/test-all.sh
+
+# The guest kernels of the matrix, and a shell in one of them (K=7.3).
+K		?= 7.3
+kernels:
+	$(Q)for k in 6.1 6.12 7.3; do tests/vm/fetch-kernel.sh $$k || exit 1; done
+
+vm-shell: all
+	$(Q)$(MAKE) -s OUTPUT=$(OUTPUT)/static STATIC=1 $(OUTPUT)/static/pfnmap
+	$(Q)tests/vm/run-guest.sh -i -k $(K) -c 'exec sh' -- \
+		$(OUTPUT)/static/pfnmap $(OUTPUT)/pfnmap-stress
 
 # Fuzzing of the capture reader, patch validation, benchmarks.
 -include tests/fuzz/Makefile.inc

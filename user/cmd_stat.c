@@ -67,6 +67,20 @@ static int on_record(void *ctx, const struct pfnmap_event *e)
 	return 0;
 }
 
+static void on_child(int sig)
+{
+	(void)sig;
+}
+
+/* SIGCHLD without SA_RESTART interrupts the ring-buffer poll at once. */
+static void wake_on_child_exit(void)
+{
+	struct sigaction sa = { .sa_handler = on_child };
+
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGCHLD, &sa, NULL);
+}
+
 /* Child side: wait for the go byte, then become CMD. */
 static void child_exec(int fd, char **cmd)
 {
@@ -129,6 +143,15 @@ static void watch(struct session *s, struct stat_ctx *c, long long secs)
 
 static FILE *out;
 
+/* A latency percentile, "-" when there were no operations. */
+static void fmt_lat(char *buf, size_t len, const struct lat_hist *h, double p)
+{
+	if (!h->count)
+		snprintf(buf, len, "-");
+	else
+		fmt_ns(buf, len, p >= 100 ? h->max : hist_percentile(h, p));
+}
+
 static void print_nested(const struct agg_stats *t)
 {
 	__u16 set = kind_field_set(t->key.kind);
@@ -146,10 +169,23 @@ static void print_nested(const struct agg_stats *t)
 		fprintf(out, "%18s fixup_user_fault calls %s failures %s unlocked %s\n",
 		       "", a, b, c);
 	}
-	if (set & (PFNMAP_V_ZAP_RACES | PFNMAP_V_FAULTS)) {
+	if (set & PFNMAP_V_ZAP_RACES) {
 		fmt_field(a, sizeof(a), t, AGG_F_ZAP_RACES, 0);
-		fmt_field(b, sizeof(b), t, AGG_F_FAULTS, 0);
-		fprintf(out, "%18s zap races %s bar faults %s\n", "", a, b);
+		fmt_field(b, sizeof(b), t, AGG_F_ZAP_ATTR, 0);
+		fprintf(out, "%18s zap races %s (zap found for %s)\n", "", a, b);
+	}
+	if (set & PFNMAP_V_FAULTS) {
+		fmt_field(a, sizeof(a), t, AGG_F_FAULTS, 0);
+		fmt_field(b, sizeof(b), t, AGG_F_ZERO_PAGES, 0);
+		fprintf(out, "%18s bar faults %s zero pages pinned %s\n", "",
+			a, b);
+	}
+	if (set & PFNMAP_V_SEQ) {
+		fmt_field(a, sizeof(a), t, AGG_F_SEQ, 0);
+		fmt_field(b, sizeof(b), t, AGG_F_SEQ, 1);
+		fmt_field(c, sizeof(c), t, AGG_F_EAGAIN_SRC, 0);
+		fprintf(out, "%18s mm_lock_seq check would abort %s (spurious %s); EAGAIN from pte lock %s\n",
+			"", a, b, c);
 	}
 	if (set & PFNMAP_V_ABORTS) {
 		fmt_field(a, sizeof(a), t, AGG_F_ABORTS, 0);
@@ -177,9 +213,9 @@ static void print_text(struct session *s, struct agg *agg, __u64 elapsed)
 		stats_mark_visible(&t, m->valid);
 		fmt_field(pages, sizeof(pages), &t, AGG_F_PAGES, 0);
 		fmt_field(retr, sizeof(retr), &t, AGG_F_RETRIES, 0);
-		fmt_ns(p50, sizeof(p50), hist_percentile(&t.lat, 50));
-		fmt_ns(p99, sizeof(p99), hist_percentile(&t.lat, 99));
-		fmt_ns(mx, sizeof(mx), t.lat.max);
+		fmt_lat(p50, sizeof(p50), &t.lat, 50);
+		fmt_lat(p99, sizeof(p99), &t.lat, 99);
+		fmt_lat(mx, sizeof(mx), &t.lat, 100);
 		fmt_errors(errs, sizeof(errs), &t, 4);
 		fprintf(out, "%-17s %-7s %8llu %8s %8s %9s %9s %9s  %s\n",
 		       pfnmap_kind_name(k),
@@ -316,6 +352,7 @@ static int run_stat(struct session_opts *o, char **cmd, bool json,
 	}
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
+	wake_on_child_exit();
 	t0 = now_ns();
 	if (pid > 0) {
 		if (write(go_fd, "g", 1) != 1)

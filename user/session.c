@@ -640,30 +640,40 @@ int session_drain(struct session *s, session_cb cb, void *ctx)
 	return n == -EINTR ? 0 : n;
 }
 
+/* Sum of a per-CPU counter; a failed read is said, never shown as 0. */
 static __u64 percpu_sum(int map_fd, __u32 idx)
 {
 	int ncpu = libbpf_num_possible_cpus();
 	__u64 *vals, sum = 0;
 	int i;
 
-	if (ncpu <= 0)
+	vals = ncpu > 0 ? calloc(ncpu, sizeof(*vals)) : NULL;
+	if (!vals || bpf_map_lookup_elem(map_fd, &idx, vals)) {
+		fprintf(stderr, "pfnmap: cannot read the drop counters: %s\n",
+			strerror(errno));
+		free(vals);
 		return 0;
-	vals = calloc(ncpu, sizeof(*vals));
-	if (!vals)
-		return 0;
-	if (!bpf_map_lookup_elem(map_fd, &idx, vals))
-		for (i = 0; i < ncpu; i++)
-			sum += vals[i];
+	}
+	for (i = 0; i < ncpu; i++)
+		sum += vals[i];
 	free(vals);
 	return sum;
 }
 
-__u64 session_drops(struct session *s)
+void session_drops_detail(struct session *s, __u64 *ringbuf, __u64 *task_full)
 {
 	int fd = bpf_map__fd(s->skel->maps.stats);
 
-	return percpu_sum(fd, PFNMAP_STAT_RB_DROPS) +
-	       percpu_sum(fd, PFNMAP_STAT_TASK_FULL);
+	*ringbuf = percpu_sum(fd, PFNMAP_STAT_RB_DROPS);
+	*task_full = percpu_sum(fd, PFNMAP_STAT_TASK_FULL);
+}
+
+__u64 session_drops(struct session *s)
+{
+	__u64 rb, full;
+
+	session_drops_detail(s, &rb, &full);
+	return rb + full;
 }
 
 const struct kind_mode *session_mode(struct session *s, int kind)

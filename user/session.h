@@ -44,8 +44,13 @@ int session_open(struct session **sp, const struct session_opts *o);
 int session_poll(struct session *s, int timeout_ms, session_cb cb, void *ctx);
 /* Consumes what is left in the ring buffer without waiting. */
 int session_drain(struct session *s, session_cb cb, void *ctx);
-/* Ring-buffer reserve failures so far (sum over CPUs).  Never hidden. */
+/*
+ * Operations lost so far (sum over CPUs), never hidden: ring-buffer
+ * reserve failures plus operations not followed because the per-task
+ * map was full.  The detail gives them apart.
+ */
 __u64 session_drops(struct session *s);
+void session_drops_detail(struct session *s, __u64 *ringbuf, __u64 *task_full);
 const struct kind_mode *session_mode(struct session *s, int kind);
 
 /* Per hook: what was chosen and why (for `pfnmap probe`). */

@@ -365,8 +365,8 @@ const char *field_name(int bit)
 	static const char *const names[] = {
 		"pages", "retries", "follow_pfnmap", "fixup_user_fault",
 		"zap_races", "retry_aborts", "bar_faults", "zap_attribution",
-		"retry_time", "seq_what_if", "eagain_sources", "zero_pages",
-		"locked_delta", "sched",
+		"retry_time_ns", "seq_what_if", "eagain_sources", "zero_pages",
+		"locked_vm", "sched",
 	};
 
 	return bit >= 0 && bit < (int)(sizeof(names) / sizeof(names[0])) ?

@@ -144,6 +144,10 @@ static void json_nested(struct json *j, const struct agg_stats *s,
 static void json_latency(struct json *j, const struct agg_stats *s)
 {
 	json_key(j, "latency_ns");
+	if (!s->lat.count) {
+		json_null(j);
+		return;
+	}
 	json_obj_begin(j);
 	json_kv_u64(j, "p50", hist_percentile(&s->lat, 50));
 	json_kv_u64(j, "p99", hist_percentile(&s->lat, 99));
