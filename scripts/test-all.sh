@@ -77,13 +77,15 @@ check() {
 }
 
 host() {
-	local out=$results/host t
+	local out=$results/host t rc
 	rm -rf "$out"
 	PFNMAP=build/pfnmap STRESS=build/pfnmap-stress tests/collect.sh "$out" uffd > /dev/null
 	check "$out" host
 	for t in tests/host/test_*.sh; do
 		[ -x "$t" ] || continue
-		"$t" || echo "not ok - $(basename "$t") exited $?"
+		"$t"
+		rc=$?
+		[ "$rc" -eq 0 ] || echo "not ok - $(basename "$t") exited $rc"
 	done
 }
 
@@ -113,7 +115,9 @@ vm() {
 	check "$out/out/collect" "$k"
 	for t in tests/vm/check_*.sh; do
 		[ -x "$t" ] || continue
-		"$t" "$out/out" "$k" || echo "not ok - [$k] $(basename "$t") exited $?"
+		"$t" "$out/out" "$k"
+		rc=$?
+		[ "$rc" -eq 0 ] || echo "not ok - [$k] $(basename "$t") exited $rc"
 	done
 }
 

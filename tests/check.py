@@ -90,8 +90,59 @@ class Checker:
         self.known_eq(scen, kind, "retries", s.get("max_retries"), maxr,
                       f"{kind}.max_retries")
         self.known_eq(scen, kind, "retry_aborts", s.get("retry_aborts"), 0)
+        if "expected_eagain_mmap_changing" in work:
+            src = s.get("eagain_sources") or {}
+            self.known_eq(scen, kind, "eagain_sources",
+                          src.get("mmap_changing"),
+                          work["expected_eagain_mmap_changing"],
+                          f"{kind}.eagain_sources.mmap_changing")
+            self.known_eq(scen, kind, "eagain_sources",
+                          src.get("pte_offset_map_lock"), 0,
+                          f"{kind}.eagain_sources.pte_offset_map_lock")
+        if work["scenario"] == "uffd-whatif":
+            self.whatif(scen, work, s.get("seq_what_if"))
+
+    def whatif(self, scen, work, seq):
+        """A mm_lock_seq check aborts retries only when something took
+        the mmap write lock meanwhile: never in the control, some with
+        the churn, and then always spuriously (the VMA never changed)."""
+        why = self.field_why("uffd_copy", "seq_what_if")
+        if why is not None:
+            self.say("skip", scen, f"seq what-if unknown on this kernel ({why})")
+            return
+        if seq is None:
+            self.say("not ok", scen, "seq_what_if is null but probe says known")
+        elif not work["churns"]:
+            self.eq(scen, "seq_what_if.would_abort (no churn)",
+                    seq["would_abort"], 0)
+        else:
+            ok = seq["would_abort"] > 0
+            self.say("ok" if ok else "not ok", scen,
+                     f"seq_what_if.would_abort = {seq['would_abort']} > 0 "
+                     f"with {work['churns']} churns")
+            self.eq(scen, "seq_what_if.spurious (== would_abort: no VMA "
+                    "change)", seq["spurious"], seq["would_abort"])
+
+    def zeropage(self, scen, work, stat):
+        """A read-only pin of never-written memory: how many pins are the
+        shared zero page (the workload reads its PFNs in pagemap), and
+        what locked_vm they were charged (zero pages are reserved)."""
+        s = stat["vfio_pin"]
+        rc = open(os.path.join(self.outdir, scen + ".rc")).read().strip()
+        self.eq(scen, "exit status of stat + workload", rc, "0")
+        self.eq(scen, "vfio_pin.errors", s["errors"], {})
+        self.eq(scen, "vfio_pin.pages", s.get("pages"), work["pages"])
+        zero = work["zero_pfn_pages"]
+        self.known_eq(scen, "vfio_pin", "zero_pages", s.get("zero_pages"),
+                      zero)
+        lk = s.get("locked_vm") or {}
+        self.known_eq(scen, "vfio_pin", "locked_vm", lk.get("delta_pages"),
+                      work["pages"] - zero,
+                      "vfio_pin.locked_vm.delta_pages (pages - zero pages)")
 
     def vfio(self, scen, work, stat):
+        if work["scenario"] == "vfio-zeropage":
+            return self.zeropage(scen, work, stat)
         maps, bar = work["maps"], work["bar_pages"]
         s = self.common(scen, work, stat, "vfio_pin", maps)
         # one contiguous PFNMAP range: one pin of every BAR page per map

@@ -30,11 +30,19 @@
 #include "targets.h"
 #include "view.h"
 
-enum by { BY_KIND, BY_COMM, BY_PID, BY_CALLER, BY_ERRNO };
+enum by { BY_KIND, BY_COMM, BY_PID, BY_CALLER, BY_ERRNO, BY_ZAPPER };
 
 static const char *const by_names[] = {
 	[BY_KIND] = "kind", [BY_COMM] = "comm", [BY_PID] = "pid",
-	[BY_CALLER] = "caller", [BY_ERRNO] = "errno",
+	[BY_CALLER] = "caller", [BY_ERRNO] = "errno", [BY_ZAPPER] = "zapper",
+};
+
+/* Tasks seen zapping vfio-pci BARs (vfio_zap records), for names. */
+#define MAX_ZAPPERS	256
+
+struct zapper {
+	__u32	tid;
+	char	comm[PFNMAP_COMM_LEN];
 };
 
 static void usage(FILE *f)
@@ -51,7 +59,9 @@ static void usage(FILE *f)
 "(JSON null), never as 0.\n"
 "\n"
 "  -i, --input FILE    a capture to read ('-': stdin); may repeat\n"
-"      --by K          also group by kind, comm, pid, caller or errno\n"
+"      --by K          also group by kind, comm, pid, caller, errno, or\n"
+"                      zapper (zap races by the task whose vfio-pci zap\n"
+"                      caused them, with the fault-in to zap gap)\n"
 "      --hist          log2 latency histograms per kind\n"
 "  -j, --json          the report as one JSON object\n"
 "      --csv           one CSV line per operation, with a header line\n"
@@ -107,6 +117,8 @@ struct report {
 	struct ksyms		*ksyms;
 	bool			ksyms_tried;
 	__u64			asked[PFNMAP_K_MAX];	/* sum of len */
+	struct zapper		zappers[MAX_ZAPPERS];
+	int			nr_zappers;
 	__s64			base_ns;
 	bool			realtime;
 	int			err;
@@ -123,7 +135,7 @@ static int parse_by(struct report *r, const char *arg)
 			r->by = i;
 			return 0;
 		}
-	fprintf(stderr, "pfnmap report: bad --by '%s' (kind, comm, pid, caller, errno)\n",
+	fprintf(stderr, "pfnmap report: bad --by '%s' (kind, comm, pid, caller, errno, zapper)\n",
 		arg);
 	return -1;
 }
@@ -521,13 +533,43 @@ static __s64 wall_ns(struct report *r, const struct pfnmap_event *e)
 	return r->realtime ? cap_wall_ns(m, e->start_ns) : (__s64)e->start_ns;
 }
 
+static void note_zapper(struct report *r, const struct pfnmap_event *e)
+{
+	int i;
+
+	for (i = 0; i < r->nr_zappers; i++)
+		if (r->zappers[i].tid == e->tid)
+			return;
+	if (r->nr_zappers == MAX_ZAPPERS)
+		return;
+	r->zappers[r->nr_zappers].tid = e->tid;
+	memcpy(r->zappers[r->nr_zappers].comm, e->comm, PFNMAP_COMM_LEN);
+	r->zappers[r->nr_zappers++].comm[PFNMAP_COMM_LEN - 1] = '\0';
+}
+
+static const char *zapper_comm(const struct report *r, __u32 tid)
+{
+	int i;
+
+	for (i = 0; i < r->nr_zappers; i++)
+		if (r->zappers[i].tid == tid)
+			return r->zappers[i].comm;
+	return "?";
+}
+
 static void add_group(struct report *r, const struct pfnmap_event *e,
 		      long caller)
 {
 	struct pfnmap_event g = *e;
 	char buf[24];
 
-	if (r->by == BY_CALLER)
+	if (r->by == BY_ZAPPER) {
+		/* only zap races whose zap was seen; grouped by the zapper */
+		if (!e->zaps_attributed)
+			return;
+		snprintf(buf, sizeof(buf), "%u", e->zap_tid);
+		g.caller = label_id(r, buf) + 1;
+	} else if (r->by == BY_CALLER)
 		g.caller = (caller >= 0 ? caller : label_id(r, "-")) + 1;
 	else if (r->by == BY_ERRNO)
 		g.caller = label_id(r, ret_label(buf, sizeof(buf), e->ret)) + 1;
@@ -555,6 +597,8 @@ static int on_record(void *ctx, const struct pfnmap_event *e)
 	if (agg_add(r->kinds, e))
 		r->err = -ENOMEM;
 	r->asked[e->kind] += e->len;
+	if (e->kind == PFNMAP_K_VFIO_ZAP)
+		note_zapper(r, e);
 	if (has_caller(e->kind)) {
 		struct pfnmap_event g = *e;
 
@@ -874,8 +918,25 @@ static void group_label(const struct report *r, const struct agg_stats *g,
 		snprintf(buf, len, "%s", comm);
 	else if (r->by == BY_PID)
 		snprintf(buf, len, "%u %s", g->key.pid, comm);
-	else
+	else if (r->by == BY_ZAPPER) {
+		const char *tid = strmap_key(r->labels, g->key.caller - 1);
+
+		sanitize(comm, sizeof(comm), zapper_comm(r, strtoul(tid, NULL, 10)));
+		snprintf(buf, len, "%s %s", tid, comm);
+	} else
 		snprintf(buf, len, "%s", strmap_key(r->labels, g->key.caller - 1));
+}
+
+/* Fault-in end to zap start of the races a zapper caused. */
+static void print_zap_gap(const struct agg_stats *g)
+{
+	char p50[16], mx[16];
+
+	fmt_ns(p50, sizeof(p50), hist_percentile(&g->zap_gap, 50));
+	fmt_ns(mx, sizeof(mx), g->zap_gap.max);
+	printf("%-32s %llu zap races; fault-in end to zap start: p50 %s max %s; %llu zaps began before the fault-in returned\n",
+	       "", (unsigned long long)g->sum[AGG_F_ZAP_ATTR], p50, mx,
+	       (unsigned long long)g->zap_gap_neg);
 }
 
 static void print_groups(const struct report *r)
@@ -887,12 +948,15 @@ static void print_groups(const struct report *r)
 	if (!r->groups || !(v = sorted_groups(r->groups, &n)))
 		return;
 	snprintf(head, sizeof(head), "%s", r->by == BY_PID ? "PID COMM" :
-		 r->by == BY_COMM ? "COMM" : r->by == BY_CALLER ? "CALLER" : "ERRNO");
+		 r->by == BY_COMM ? "COMM" : r->by == BY_CALLER ? "CALLER" :
+		 r->by == BY_ZAPPER ? "ZAPPER TID COMM" : "ERRNO");
 	printf("\n%-32s %-17s%s\n", head, "KIND", common_head());
 	for (i = 0; i < n; i++) {
 		group_label(r, v[i], label, sizeof(label));
 		row_common(row, sizeof(row), v[i]);
 		printf("%-32s %-17s%s\n", label, pfnmap_kind_name(v[i]->key.kind), row);
+		if (r->by == BY_ZAPPER)
+			print_zap_gap(v[i]);
 	}
 	free(v);
 }

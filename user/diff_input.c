@@ -184,6 +184,9 @@ static int json_latency(struct errbuf *e, const struct jv *o, const char *kind,
 
 	if (!m)
 		return fail(e, -EINVAL, "%s.latency_ns is missing", kind);
+	/* null: no operation of this kind, so no latency either */
+	if (m->type == JV_NULL)
+		return 0;
 	snprintf(where, sizeof(where), "%s.latency_ns", kind);
 	if (json_required(e, m, where, "p50", &dk->p50) ||
 	    json_required(e, m, where, "p99", &dk->p99) ||

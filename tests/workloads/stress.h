@@ -41,6 +41,7 @@
 #define STRESS_JSON_DEPTH	4
 
 int uffd_main(int argc, char **argv);
+int uffd_race_main(int argc, char **argv);	/* stress_uffd_race.c */
 int vfio_main(int argc, char **argv);
 
 /* JSON report, see above.  report_begin() also prints "pid" (getpid()). */

@@ -42,6 +42,7 @@
 #include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
+#include <sys/syscall.h>
 
 #include "stress.h"
 
@@ -414,6 +415,7 @@ struct race {
 	struct map_counts	c;
 	unsigned long long	toggles;
 	struct errno_counts	toggle_errors;
+	long			toggler_tid;	/* the zapper, for attribution */
 };
 
 static bool race_over(struct race *r)
@@ -449,6 +451,7 @@ static void *race_toggler(void *arg)
 	unsigned int seed = r->seed;
 	uint16_t cmd;
 
+	r->toggler_tid = syscall(SYS_gettid);
 	if (cfg_read16(r->v, PCI_COMMAND, &cmd)) {
 		errno_counts_add(&r->toggle_errors, errno);
 		return NULL;
@@ -517,6 +520,7 @@ static int run_race(const char *who, const char *dev,
 	out_errors("toggle_errors", &r.toggle_errors);
 	out_kv_u64("bar_size", v.bar_size);
 	out_kv_u64("elapsed_ns", elapsed);
+	out_kv_u64("toggler_tid", r.toggler_tid);
 	report_end();
 	vfio_close(&v);
 
