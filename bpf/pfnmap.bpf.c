@@ -42,6 +42,12 @@ const volatile __u32 vgp_batch = 0;
 /* Writable after load: which kinds take the ioctl path, what is valid. */
 __u16 kind_valid[PFNMAP_K_MAX] = {};
 __u32 ioctl_cmd[PFNMAP_K_MAX] = {};
+/*
+ * 1: the kind's function is traced and the ioctl view only fills in the
+ * ioctls that never reached it (UFFDIO_COPY returns -EAGAIN before
+ * mfill_atomic_copy() while mmap_changing is set).
+ */
+__u8 ioctl_fill[PFNMAP_K_MAX] = {};
 
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
@@ -224,6 +230,7 @@ static __always_inline int op_enter(__u32 kind, __u8 source, __u64 addr,
 		return 0;
 	if (ts->op_active)
 		ts->op.flags |= PFNMAP_EF_NESTED_LOST;
+	ts->ioctl_saw_op = 1;
 	__builtin_memset(&ts->op, 0, sizeof(ts->op));
 	fill_common(&ts->op, pid_tgid, kind, source, bpf_ktime_get_ns());
 	ts->op.addr = addr;
@@ -842,6 +849,7 @@ static __always_inline int zap_exit(void *ctx, __u8 source)
 		__builtin_memset(e, 0, sizeof(*e));
 		fill_common(e, pid_tgid, PFNMAP_K_VFIO_ZAP, source,
 			    ts->zap_start);
+		e->caller = caller_ip(ctx);
 		e->duration_ns = bpf_ktime_get_ns() - ts->zap_start;
 		e->valid = kind_valid[PFNMAP_K_VFIO_ZAP];
 		bpf_ringbuf_submit(e, 0);
@@ -871,6 +879,26 @@ static __always_inline int ioctl_kind(__u32 cmd)
 	return -1;
 }
 
+/*
+ * An ioctl that never reached the traced function: it did no retry and
+ * no lock drop; its -EAGAIN can only be the early mmap_changing check.
+ * Returns false when the function ran (its own record says it all).
+ */
+static __always_inline bool fill_in(struct task_state *ts, __u32 kind,
+				    long ret)
+{
+	__u16 v = kind_valid[kind];
+
+	if (ts->ioctl_saw_op)
+		return false;
+	ts->sys.valid = v & (PFNMAP_V_PAGES | PFNMAP_V_RETRIES |
+			     PFNMAP_V_RETRY_TIME | PFNMAP_V_ABORTS |
+			     PFNMAP_V_SEQ | PFNMAP_V_EAGAIN_SRC);
+	if (v & PFNMAP_V_EAGAIN_SRC)
+		ts->sys.eagain_changing = ret == -EAGAIN;
+	return true;
+}
+
 SEC("tracepoint/syscalls/sys_enter_ioctl")
 int tp_ioctl_enter(struct trace_event_raw_sys_enter *ctx)
 {
@@ -888,6 +916,7 @@ int tp_ioctl_enter(struct trace_event_raw_sys_enter *ctx)
 		    bpf_ktime_get_ns());
 	ts->ioctl_arg = ctx->args[2];
 	ts->ioctl_active = 1;
+	ts->ioctl_saw_op = 0;
 	return 0;
 }
 
@@ -927,7 +956,10 @@ int tp_ioctl_exit(struct trace_event_raw_sys_exit *ctx)
 	ts->sys.len = len >> 12;
 	ts->sys.pages = done > 0 ? done >> 12 : 0;
 	ts->sys.valid = PFNMAP_V_PAGES;
+	if (ioctl_fill[kind] && !fill_in(ts, kind, ctx->ret))
+		goto out;
 	submit(&ts->sys);
+out:
 	task_put((__u32)pid_tgid, ts);
 	return 0;
 }

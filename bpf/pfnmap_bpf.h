@@ -32,7 +32,8 @@ struct task_state {
 	__u8	retry_pending;		/* next lookup restarts an address */
 	__u8	relocked;		/* uffd: the VMA was locked once */
 	__u8	seq_valid;		/* seq_before was read */
-	__u8	pad[6];
+	__u8	ioctl_saw_op;		/* an op ran inside the ioctl */
+	__u8	pad[5];
 };
 
 /* The last vfio-pci zap seen (any task): what explains a zap race. */

@@ -372,6 +372,8 @@ static void stats_count_v2(struct agg_stats *s, const struct pfnmap_event *e,
 {
 	if (v & PFNMAP_V_ZAP_ATTR) {
 		stats_field(s, AGG_F_ZAP_ATTR, e->zaps_attributed, 0, 0);
+		if (e->zaps_attributed)
+			s->last_zap_tid = e->zap_tid;
 		if (e->zaps_attributed && e->zap_gap_ns < 0)
 			s->zap_gap_neg++;
 		else if (e->zaps_attributed)
@@ -481,6 +483,8 @@ void agg_stats_merge(struct agg_stats *dst, const struct agg_stats *src)
 	if (src->max_retry_ns > dst->max_retry_ns)
 		dst->max_retry_ns = src->max_retry_ns;
 	dst->zap_gap_neg += src->zap_gap_neg;
+	if (src->last_zap_tid)
+		dst->last_zap_tid = src->last_zap_tid;
 	dst->sources |= src->sources;
 	hist_merge(&dst->lat, &src->lat);
 	hist_merge(&dst->zap_gap, &src->zap_gap);

@@ -88,6 +88,7 @@ struct agg_stats {
 	__u32		max_retries;
 	__u64		max_retry_ns;		/* longest time spent retrying */
 	__u64		zap_gap_neg;		/* zaps that began before the fault-in ended */
+	__u32		last_zap_tid;		/* zapper of the latest attributed race */
 	struct lat_hist	zap_gap;		/* fault-in end to zap, ns (>= 0) */
 	__u64		retry_dist[33];		/* [0]: 0 retries, [i]: 2^(i-1) <= r < 2^i */
 	__u32		sources;		/* bit (1 << enum pfnmap_source) seen */

@@ -117,6 +117,8 @@ struct report {
 	struct ksyms		*ksyms;
 	bool			ksyms_tried;
 	__u64			asked[PFNMAP_K_MAX];	/* sum of len */
+	struct pfnmap_event	worst[PFNMAP_K_MAX];	/* most retries */
+	__s64			worst_wall[PFNMAP_K_MAX];
 	struct zapper		zappers[MAX_ZAPPERS];
 	int			nr_zappers;
 	__s64			base_ns;
@@ -533,6 +535,21 @@ static __s64 wall_ns(struct report *r, const struct pfnmap_event *e)
 	return r->realtime ? cap_wall_ns(m, e->start_ns) : (__s64)e->start_ns;
 }
 
+/* "Could this loop forever?": keep the operation that retried most. */
+static void note_worst(struct report *r, const struct pfnmap_event *e,
+		       __s64 wall)
+{
+	struct pfnmap_event *w = &r->worst[e->kind];
+
+	if (!(e->valid & PFNMAP_V_RETRIES) || !e->retries)
+		return;
+	if (e->retries < w->retries ||
+	    (e->retries == w->retries && e->retry_ns <= w->retry_ns))
+		return;
+	*w = *e;
+	r->worst_wall[e->kind] = wall;
+}
+
 static void note_zapper(struct report *r, const struct pfnmap_event *e)
 {
 	int i;
@@ -599,6 +616,7 @@ static int on_record(void *ctx, const struct pfnmap_event *e)
 	r->asked[e->kind] += e->len;
 	if (e->kind == PFNMAP_K_VFIO_ZAP)
 		note_zapper(r, e);
+	note_worst(r, e, x.wall_ns);
 	if (has_caller(e->kind)) {
 		struct pfnmap_event g = *e;
 
@@ -1052,6 +1070,33 @@ static void log2_hist(const char *unit, const __u64 *slot, int nr,
 	}
 }
 
+/* The worst operation's timeline: start, retrying, end. */
+static void print_worst(const struct report *r, int k)
+{
+	const struct pfnmap_event *w = &r->worst[k];
+	char comm[PFNMAP_COMM_LEN], dur[16], rt[16], ret[24], when[48];
+	__s64 wall = r->worst_wall[k];
+	time_t secs = wall / 1000000000;
+	struct tm tm;
+
+	if (!w->retries)
+		return;
+	if (r->realtime && gmtime_r(&secs, &tm))
+		strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S UTC", &tm);
+	else
+		snprintf(when, sizeof(when), "%.6f s (monotonic)", wall / 1e9);
+	sanitize(comm, sizeof(comm), w->comm);
+	fmt_ns(dur, sizeof(dur), w->duration_ns);
+	fmt_ns(rt, sizeof(rt), w->retry_ns);
+	ret_label(ret, sizeof(ret), w->ret);
+	printf("worst: %u retries by %u/%u %s at %s: ran %s, of which %s from the first retry on; returned %s\n",
+	       w->retries, w->pid, w->tid, comm, when, dur,
+	       (w->valid & PFNMAP_V_RETRY_TIME) ? rt : "?", ret);
+	if (w->valid & PFNMAP_V_SCHED)
+		printf("       %u context switches during it; fatal signal pending at the end: %s\n",
+		       w->nr_switches, w->fatal_signal ? "yes" : "no");
+}
+
 static void print_retries(const struct report *r)
 {
 	struct agg_stats *t = malloc(sizeof(*t));
@@ -1075,6 +1120,7 @@ static void print_retries(const struct report *r)
 		printf("\n%s: retries per operation, max %u (known for %s of the operations)\n",
 		       pfnmap_kind_name(k), t->max_retries, known);
 		log2_hist("retries", t->retry_dist, 33, true);
+		print_worst(r, k);
 	}
 	free(t);
 }

@@ -78,6 +78,7 @@ enum col {
 	C_RETR,
 	C_MAXR,
 	C_ZAPS,
+	C_ZAPPER,
 	C_P50,
 	C_P99,
 	C_LMAX,
@@ -96,6 +97,7 @@ static const struct column {
 	[C_RETR]	= { "RETR/s",	8,	"retries" },
 	[C_MAXR]	= { "MAXR",	5,	"maxr" },
 	[C_ZAPS]	= { "ZAPS",	5,	"zaps" },
+	[C_ZAPPER]	= { "ZAPPER",	7,	NULL },
 	[C_P50]		= { "P50",	8,	"p50" },
 	[C_P99]		= { "P99",	8,	"p99" },
 	[C_LMAX]	= { "MAX",	8,	"max" },
@@ -154,6 +156,8 @@ TRACE_OPTS_HELP
 "  MAXR           the most retries a single operation needed\n"
 "  ZAPS           zap races: the PFNMAP was zapped between fault-in and\n"
 "                 lookup\n"
+"  ZAPPER         tid of the task whose vfio-pci zap caused the latest\n"
+"                 zap race ('pfnmap report --by zapper' has them all)\n"
 "  P50 P99 MAX    latency percentiles and maximum\n"
 "  PG/OP          pages done per operation\n"
 "\n"
@@ -691,6 +695,8 @@ static double col_value(const struct agg_stats *st, int c, double secs)
 	case C_ZAPS:
 		return field_known(st, AGG_F_ZAP_RACES) ?
 		       (double)st->sum[AGG_F_ZAP_RACES] : NAN;
+	case C_ZAPPER:
+		return st->last_zap_tid ? (double)st->last_zap_tid : NAN;
 	case C_P50:
 		return hist_percentile(&st->lat, 50);
 	case C_P99:
@@ -885,6 +891,7 @@ static void fmt_cell(char *buf, size_t len, const struct agg_stats *st,
 		return;
 	case C_MAXR:
 	case C_ZAPS:
+	case C_ZAPPER:
 		if (isnan(v[c]))
 			snprintf(buf, len, "-");
 		else

@@ -350,21 +350,32 @@ void kenv_probe(struct kenv *k, const char *func, const char *module,
 	}
 }
 
+/* Searches members, descending into anonymous structs and unions. */
+static bool has_member(const struct btf *btf, const struct btf_type *t,
+		       const char *mname, int depth)
+{
+	const struct btf_member *m = btf_members(t);
+	int i;
+
+	for (i = 0; i < btf_vlen(t); i++, m++) {
+		const struct btf_type *mt = btf__type_by_id(btf, m->type);
+		const char *name = btf__name_by_offset(btf, m->name_off);
+
+		if (name && !strcmp(name, mname))
+			return true;
+		if ((!name || !*name) && mt && btf_is_composite(mt) &&
+		    depth < 4 && has_member(btf, mt, mname, depth + 1))
+			return true;
+	}
+	return false;
+}
+
 bool kenv_has_member(struct kenv *k, const char *sname, const char *mname)
 {
 	int id = btf__find_by_name_kind(k->vmlinux, sname, BTF_KIND_STRUCT);
-	const struct btf_type *t;
-	const struct btf_member *m;
-	int i;
 
-	if (id < 0)
-		return false;
-	t = btf__type_by_id(k->vmlinux, id);
-	m = btf_members(t);
-	for (i = 0; i < btf_vlen(t); i++, m++)
-		if (!strcmp(btf__name_by_offset(k->vmlinux, m->name_off), mname))
-			return true;
-	return false;
+	return id >= 0 && has_member(k->vmlinux,
+				     btf__type_by_id(k->vmlinux, id), mname, 0);
 }
 
 /* Name of the struct a BTF type points to, skipping modifiers. */

@@ -364,10 +364,16 @@ static int attach_syscall_view(struct session *s, const struct session_opts *o)
 		const struct ioctl_view *v = ioctl_view_of(k);
 		int h = hook_of_kind(k);
 
-		if (!v || h < 0 || (s->attached & (1U << h)))
+		if (!v || h < 0)
 			continue;
 		if (!wanted_kind(o, k) && !wanted_kind(o, v->kind))
 			continue;
+		/* a traced UFFDIO_*: the ioctl view adds what never reached it */
+		if (s->attached & (1U << h)) {
+			if (v->kind != k)
+				continue;
+			s->skel->bss->ioctl_fill[k] = 1;
+		}
 		s->skel->bss->ioctl_cmd[v->kind] = v->cmd;
 		any = true;
 	}
@@ -397,7 +403,8 @@ static void compute_mode(struct session *s, int k)
 	const struct ioctl_view *v = ioctl_view_of(k);
 	int h = hook_of_kind(k);
 	const char *why = h >= 0 ? s->h[h].why : "";
-	bool sys = v && s->skel->bss->ioctl_cmd[v->kind];
+	bool sys = v && s->skel->bss->ioctl_cmd[v->kind] &&
+		   !s->skel->bss->ioctl_fill[v->kind];
 
 	if (h >= 0 && s->h[h].source)
 		set_mode(s, k, s->h[h].source, kind_fields(k, s->attached, s->feats),

@@ -82,7 +82,7 @@ for p in "${PATCHES[@]}"; do
 		ok "$rel applies to linux-source-$series $ver (${files[*]})"
 	else
 		notok "$rel does not apply to linux-source-$series $ver:"
-		sed 's/^/#   /' <<<"$out"
+		while IFS= read -r line; do echo "#   $line"; done <<<"$out"
 	fi
 	# An offset means the patch was made against another version.
 	if grep -q 'with offset\|with fuzz' <<<"${out:-}"; then
