@@ -222,6 +222,18 @@ static int configure_progs(struct session *s)
 	return 0;
 }
 
+/*
+ * Entries of a fexit program's stack before the traced function's caller:
+ * the trampoline, then the traced function itself (its entry called the
+ * trampoline).  PFNMAP_CALLER_SKIP overrides it for kernels that differ.
+ */
+static __u32 caller_skip(void)
+{
+	const char *e = getenv("PFNMAP_CALLER_SKIP");
+
+	return e ? (__u32)atoi(e) : 2;
+}
+
 static void configure_rodata(struct session *s, const struct session_opts *o)
 {
 	struct pfnmap_bpf__rodata *ro = s->skel->rodata;
@@ -254,8 +266,7 @@ static void configure_rodata(struct session *s, const struct session_opts *o)
 		ro->layout[k].ulen_off = v->layout.ulen_off;
 		ro->layout[k].udone_off = v->layout.udone_off;
 	}
-	/* fexit stacks start with the trampoline's return into the caller */
-	ro->caller_skip = 0;
+	ro->caller_skip = caller_skip();
 	ro->fault_lo = s->fault_lo;
 	ro->fault_hi = s->fault_hi;
 	ro->zero_pfn_addr = s->zero_pfn;
