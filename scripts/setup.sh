@@ -12,7 +12,7 @@ BUILD_PKGS="clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev libncurses-dev
 # VM tests: QEMU guests with a busybox initramfs (tests/vm/)
 VM_PKGS="qemu-system-x86 busybox-static cpio xz-utils zstd gzip"
 # test drivers and the TUI demo
-TEST_PKGS="tmux jq"
+TEST_PKGS="tmux jq bpftrace"
 
 die() { echo "setup: $*" >&2; exit 1; }
 
