@@ -41,6 +41,7 @@ struct race {
 	char			*dst, *src, *spare;
 	unsigned long long	n;
 	bool			churn;
+	bool			churn_self;	/* flip the dst's uffd mode */
 	volatile bool		stop;
 	unsigned long long	ops, ok, copied, churns;
 	struct errno_counts	errs;
@@ -222,6 +223,39 @@ static void *churn(void *arg)
 	return NULL;
 }
 
+/* Re-registers the destination with another mode: its uffd flags change. */
+static void *churn_self(void *arg)
+{
+	struct race *r = arg;
+	size_t len = r->n * r->psz;
+	struct uffdio_register reg = {
+		.range = { .start = (unsigned long)r->dst, .len = len },
+	};
+
+	/* a MISSING registration does not clear WP: unregister in between */
+	while (!r->stop) {
+		reg.mode = UFFDIO_REGISTER_MODE_MISSING | UFFDIO_REGISTER_MODE_WP;
+		ioctl(r->uffd, UFFDIO_REGISTER, &reg);
+		ioctl(r->uffd, UFFDIO_UNREGISTER, &reg.range);
+		reg.mode = UFFDIO_REGISTER_MODE_MISSING;
+		ioctl(r->uffd, UFFDIO_REGISTER, &reg);
+		r->churns++;
+	}
+	return NULL;
+}
+
+/* A copy the churn made fail (EAGAIN, ENOENT) is issued again. */
+static int copy_until_done(struct race *r, char *dst, const char *src)
+{
+	int err, tries = 0;
+
+	do
+		err = copy_page(r, dst, src);
+	while ((err == EAGAIN || (err == ENOENT && r->churn_self)) &&
+	       ++tries < 100000);
+	return err;
+}
+
 static int run_whatif(struct race *r)
 {
 	size_t len = r->n * r->psz;
@@ -229,20 +263,21 @@ static int run_whatif(struct race *r)
 	pthread_t t;
 	int rc = STRESS_EXIT_OK;
 
-	r->uffd = open_uffd(0);
+	r->uffd = open_uffd(r->churn_self ? UFFD_FEATURE_PAGEFAULT_FLAG_WP : 0);
 	r->dst = map_anon(len);
 	r->src = map_anon(len);
 	r->spare = map_anon(r->psz);
 	if (r->uffd < 0 || !r->dst || !r->src || !r->spare ||
 	    register_missing(r, r->dst, len))
 		return STRESS_EXIT_FAIL;
-	if (r->churn && pthread_create(&t, NULL, churn, r))
+	if ((r->churn || r->churn_self) &&
+	    pthread_create(&t, NULL, r->churn_self ? churn_self : churn, r))
 		return STRESS_EXIT_FAIL;
 	for (i = 0; i < r->n; i++)
-		if (copy_page(r, r->dst + i * r->psz, r->src + i * r->psz))
+		if (copy_until_done(r, r->dst + i * r->psz, r->src + i * r->psz))
 			rc = STRESS_EXIT_FAIL;
 	r->stop = true;
-	if (r->churn)
+	if (r->churn || r->churn_self)
 		pthread_join(t, NULL);
 	return rc;
 }
@@ -252,15 +287,18 @@ static void usage(FILE *f)
 	fputs("  uffd-mmap-changing [-n N]\n"
 	      "      N rounds of UFFDIO_COPY during a pending REMAP event:\n"
 	      "      N EAGAIN from mmap_changing, then N successful copies\n"
-	      "  uffd-whatif [-n N] [--churn]\n"
+	      "  uffd-whatif [-n N] [--churn | --churn-self]\n"
 	      "      N copies from an untouched source (one retry each); with\n"
-	      "      --churn another thread mprotect()s an unrelated mapping\n", f);
+	      "      --churn another thread mprotect()s an unrelated mapping,\n"
+	      "      with --churn-self it flips the destination's uffd mode\n"
+	      "      (retries aborted with EAGAIN are issued again)\n", f);
 }
 
 int uffd_race_main(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "churn", no_argument, NULL, 'C' },
+		{ "churn-self", no_argument, NULL, 'S' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -274,6 +312,10 @@ int uffd_race_main(int argc, char **argv)
 			continue;
 		if (opt == 'C' && !changing) {
 			r.churn = true;
+			continue;
+		}
+		if (opt == 'S' && !changing) {
+			r.churn_self = true;
 			continue;
 		}
 		if (opt == 'h') {
@@ -291,11 +333,14 @@ int uffd_race_main(int argc, char **argv)
 	out_kv_u64("copied_pages", r.copied);
 	out_kv_u64("ok", r.ok);
 	out_errors("errors", &r.errs);
+	/* a copy issued again after EAGAIN finds its source present */
 	out_kv_u64("expected_retries", changing ? 0 : r.n);
 	if (changing)
 		out_kv_u64("expected_eagain_mmap_changing", r.n);
 	else
 		out_kv_u64("churns", r.churns);
+	if (r.churn_self)
+		out_kv_u64("churn_self", 1);
 	out_kv_u64("elapsed_ns", now_ns() - t0);
 	report_end();
 	return rc;
