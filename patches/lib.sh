@@ -16,44 +16,9 @@ APT_DIR=$PATCH_BUILD/apt
 plog() { echo "${PLOG_NAME:-patches}: $*" >&2; }
 pdie() { plog "$*"; exit "${PDIE_RC:-1}"; }
 
-apt_opts() {
-	printf '%s\n' \
-		-o "Dir::Etc::SourceList=$APT_DIR/sources.list" \
-		-o Dir::Etc::SourceParts=/dev/null \
-		-o "Dir::State::Lists=$APT_DIR/lists" \
-		-o "Dir::Cache=$APT_DIR/cache" \
-		-o "Dir::State::status=$APT_DIR/status" \
-		-o Debug::NoLocking=1 \
-		-o APT::Sandbox::User=root
-}
-
-# Returns non-zero (instead of exiting) when the index cannot be fetched,
-# so that callers can skip.
-apt_setup() {
-	mkdir -p "$APT_DIR/lists/partial" "$APT_DIR/cache/archives/partial"
-	touch "$APT_DIR/status"
-	cat >"$APT_DIR/sources.list" <<-'EOS'
-	deb http://deb.debian.org/debian trixie-backports main
-	deb http://deb.debian.org/debian-security bookworm-security main
-	EOS
-	local stamp=$APT_DIR/lists/.updated
-	if [[ -z $(find "$stamp" -mmin -60 2>/dev/null) ]]; then
-		local -a o; mapfile -t o < <(apt_opts)
-		(
-			exec 8>"$APT_DIR/.lock"
-			flock 8
-			apt-get -qq "${o[@]}" update >&2
-		) || { plog "apt-get update failed (private config in $APT_DIR)"; return 1; }
-		# apt-get update exits 0 when a suite cannot be fetched.
-		if ! compgen -G "$APT_DIR/lists/*_Packages*" >/dev/null; then
-			plog "apt-get update fetched no package list (network? private config in $APT_DIR)"
-			return 1
-		fi
-		touch "$stamp"
-	fi
-}
-
-apt_cache() { local -a o; mapfile -t o < <(apt_opts); apt-cache "${o[@]}" "$@"; }
+# apt_opts, apt_setup, apt_cache
+# shellcheck source=scripts/apt-private.sh
+. "$PATCH_ROOT/scripts/apt-private.sh"
 
 # Versions of package $1 the index knows, newest first.
 pkg_versions() {

@@ -803,71 +803,6 @@ static const char *common_head(void)
 	return "     COUNT     PAGES  RETRIES       P50       P99       MAX  ERRORS";
 }
 
-/* The ABI 2 counters, only where records carried them. */
-static void print_nested_v2(const struct agg_stats *t)
-{
-	char a[24], b[24];
-
-	if (field_known(t, AGG_F_RETRY_TIME)) {
-		fmt_ns(a, sizeof(a), t->sum[AGG_F_RETRY_TIME]);
-		fmt_ns(b, sizeof(b), t->max_retry_ns);
-		printf("%26s time retrying %s, longest %s\n", "", a, b);
-	}
-	if (field_known(t, AGG_F_ZAP_ATTR)) {
-		fmt_ns(a, sizeof(a), hist_percentile(&t->zap_gap, 50));
-		printf("%26s zaps attributed %llu, fault-in to zap p50 %s (%llu began before)\n",
-		       "", (unsigned long long)t->sum[AGG_F_ZAP_ATTR],
-		       t->zap_gap.count ? a : "-",
-		       (unsigned long long)t->zap_gap_neg);
-	}
-	if (field_known(t, AGG_F_SEQ))
-		printf("%26s seq-count aborts %llu, spurious %llu\n", "",
-		       (unsigned long long)t->sum[AGG_F_SEQ],
-		       (unsigned long long)t->sum2[AGG_F_SEQ]);
-	if (field_known(t, AGG_F_EAGAIN_SRC))
-		printf("%26s EAGAIN from pte %llu, mmap_changing %llu\n", "",
-		       (unsigned long long)t->sum[AGG_F_EAGAIN_SRC],
-		       (unsigned long long)t->sum2[AGG_F_EAGAIN_SRC]);
-	if (field_known(t, AGG_F_ZERO_PAGES))
-		printf("%26s zero pages pinned %llu\n", "",
-		       (unsigned long long)t->sum[AGG_F_ZERO_PAGES]);
-	if (field_known(t, AGG_F_LOCKED))
-		printf("%26s locked_vm change %lld pages\n", "",
-		       (long long)t->sum[AGG_F_LOCKED]);
-	if (field_known(t, AGG_F_SCHED))
-		printf("%26s context switches %llu, ended with a fatal signal %llu\n",
-		       "", (unsigned long long)t->sum[AGG_F_SCHED],
-		       (unsigned long long)t->sum2[AGG_F_SCHED]);
-}
-
-static void print_nested(const struct agg_stats *t)
-{
-	__u16 set = kind_field_set(t->key.kind);
-	char a[24], b[24], c[24];
-
-	if (set & PFNMAP_V_FOLLOW) {
-		fmt_field(a, sizeof(a), t, AGG_F_FOLLOW, 0);
-		fmt_field(b, sizeof(b), t, AGG_F_FOLLOW, 1);
-		printf("%26s follow_pfnmap calls %s failures %s\n", "", a, b);
-	}
-	if (set & PFNMAP_V_FIXUP) {
-		fmt_field(a, sizeof(a), t, AGG_F_FIXUP, 0);
-		fmt_field(b, sizeof(b), t, AGG_F_FIXUP, 1);
-		fmt_field(c, sizeof(c), t, AGG_F_FIXUP, 2);
-		printf("%26s fixup_user_fault calls %s failures %s unlocked %s\n",
-		       "", a, b, c);
-	}
-	if (set & (PFNMAP_V_ZAP_RACES | PFNMAP_V_FAULTS)) {
-		fmt_field(a, sizeof(a), t, AGG_F_ZAP_RACES, 0);
-		fmt_field(b, sizeof(b), t, AGG_F_FAULTS, 0);
-		printf("%26s zap races %s bar faults %s\n", "", a, b);
-	}
-	if (set & PFNMAP_V_ABORTS) {
-		fmt_field(a, sizeof(a), t, AGG_F_ABORTS, 0);
-		printf("%26s retries aborted (VMA changed) %s\n", "", a);
-	}
-	print_nested_v2(t);
-}
 
 /* The kind's totals, with what its source could see marked known. */
 static bool kind_total(const struct report *r, int k, struct agg_stats *t,
@@ -895,7 +830,7 @@ static void print_kinds(const struct report *r)
 		row_common(row, sizeof(row), t);
 		printf("%-17s %-8s%s\n", pfnmap_kind_name(k), mode_name(&v, t), row);
 		if (t->ops)
-			print_nested(t);
+			print_nested(stdout, t, 26);
 	}
 	free(t);
 }

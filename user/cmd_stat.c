@@ -152,46 +152,6 @@ static void fmt_lat(char *buf, size_t len, const struct lat_hist *h, double p)
 		fmt_ns(buf, len, p >= 100 ? h->max : hist_percentile(h, p));
 }
 
-static void print_nested(const struct agg_stats *t)
-{
-	__u16 set = kind_field_set(t->key.kind);
-	char a[24], b[24], c[24];
-
-	if (set & PFNMAP_V_FOLLOW) {
-		fmt_field(a, sizeof(a), t, AGG_F_FOLLOW, 0);
-		fmt_field(b, sizeof(b), t, AGG_F_FOLLOW, 1);
-		fprintf(out, "%18s follow_pfnmap calls %s failures %s\n", "", a, b);
-	}
-	if (set & PFNMAP_V_FIXUP) {
-		fmt_field(a, sizeof(a), t, AGG_F_FIXUP, 0);
-		fmt_field(b, sizeof(b), t, AGG_F_FIXUP, 1);
-		fmt_field(c, sizeof(c), t, AGG_F_FIXUP, 2);
-		fprintf(out, "%18s fixup_user_fault calls %s failures %s unlocked %s\n",
-		       "", a, b, c);
-	}
-	if (set & PFNMAP_V_ZAP_RACES) {
-		fmt_field(a, sizeof(a), t, AGG_F_ZAP_RACES, 0);
-		fmt_field(b, sizeof(b), t, AGG_F_ZAP_ATTR, 0);
-		fprintf(out, "%18s zap races %s (zap found for %s)\n", "", a, b);
-	}
-	if (set & PFNMAP_V_FAULTS) {
-		fmt_field(a, sizeof(a), t, AGG_F_FAULTS, 0);
-		fmt_field(b, sizeof(b), t, AGG_F_ZERO_PAGES, 0);
-		fprintf(out, "%18s bar faults %s zero pages pinned %s\n", "",
-			a, b);
-	}
-	if (set & PFNMAP_V_SEQ) {
-		fmt_field(a, sizeof(a), t, AGG_F_SEQ, 0);
-		fmt_field(b, sizeof(b), t, AGG_F_SEQ, 1);
-		fmt_field(c, sizeof(c), t, AGG_F_EAGAIN_SRC, 0);
-		fprintf(out, "%18s mm_lock_seq check would abort %s (spurious %s); EAGAIN from pte lock %s\n",
-			"", a, b, c);
-	}
-	if (set & PFNMAP_V_ABORTS) {
-		fmt_field(a, sizeof(a), t, AGG_F_ABORTS, 0);
-		fprintf(out, "%18s retries aborted (VMA changed) %s\n", "", a);
-	}
-}
 
 static void print_text(struct session *s, struct agg *agg, __u64 elapsed)
 {
@@ -223,7 +183,7 @@ static void print_text(struct session *s, struct agg *agg, __u64 elapsed)
 		       (unsigned long long)t.ops, pages, retr, p50, p99, mx,
 		       errs);
 		if (t.ops)
-			print_nested(&t);
+			print_nested(out, &t, 18);
 	}
 }
 

@@ -277,3 +277,72 @@ void stats_json(struct json *j, const struct agg_stats *in, __u16 can_see)
 	json_latency(j, s);
 	json_partial(j, s);
 }
+
+/* The ABI 2 counters, only where records carried them. */
+static void print_nested_v2(FILE *f, const struct agg_stats *t, int in)
+{
+	char a[24], b[24];
+
+	if (field_known(t, AGG_F_RETRY_TIME)) {
+		fmt_ns(a, sizeof(a), t->sum[AGG_F_RETRY_TIME]);
+		fmt_ns(b, sizeof(b), t->max_retry_ns);
+		fprintf(f, "%*s time retrying %s, longest %s\n", in, "", a, b);
+	}
+	if (field_known(t, AGG_F_ZAP_ATTR)) {
+		fmt_ns(a, sizeof(a), hist_percentile(&t->zap_gap, 50));
+		fprintf(f, "%*s zaps attributed %llu, fault-in to zap p50 %s (%llu began before)\n",
+		       in, "", (unsigned long long)t->sum[AGG_F_ZAP_ATTR],
+		       t->zap_gap.count ? a : "-",
+		       (unsigned long long)t->zap_gap_neg);
+	}
+	if (field_known(t, AGG_F_SEQ))
+		fprintf(f, "%*s seq-count aborts %llu, spurious %llu\n", in, "",
+		       (unsigned long long)t->sum[AGG_F_SEQ],
+		       (unsigned long long)t->sum2[AGG_F_SEQ]);
+	if (field_known(t, AGG_F_EAGAIN_SRC))
+		fprintf(f, "%*s EAGAIN from pte %llu, mmap_changing %llu\n", in, "",
+		       (unsigned long long)t->sum[AGG_F_EAGAIN_SRC],
+		       (unsigned long long)t->sum2[AGG_F_EAGAIN_SRC]);
+	if (field_known(t, AGG_F_ZERO_PAGES))
+		fprintf(f, "%*s zero pages pinned %llu\n", in, "",
+		       (unsigned long long)t->sum[AGG_F_ZERO_PAGES]);
+	if (field_known(t, AGG_F_LOCKED))
+		fprintf(f, "%*s locked_vm change %lld pages\n", in, "",
+		       (long long)t->sum[AGG_F_LOCKED]);
+	if (field_known(t, AGG_F_SCHED))
+		fprintf(f, "%*s context switches %llu, ended with a fatal signal %llu\n",
+		       in, "", (unsigned long long)t->sum[AGG_F_SCHED],
+		       (unsigned long long)t->sum2[AGG_F_SCHED]);
+}
+
+void print_nested(FILE *f, const struct agg_stats *t, int in)
+{
+	__u16 set = kind_field_set(t->key.kind);
+	char a[24], b[24], c[24];
+
+	if (set & PFNMAP_V_FOLLOW) {
+		fmt_field(a, sizeof(a), t, AGG_F_FOLLOW, 0);
+		fmt_field(b, sizeof(b), t, AGG_F_FOLLOW, 1);
+		fprintf(f, "%*s follow_pfnmap calls %s failures %s\n", in, "", a, b);
+	}
+	if (set & PFNMAP_V_FIXUP) {
+		fmt_field(a, sizeof(a), t, AGG_F_FIXUP, 0);
+		fmt_field(b, sizeof(b), t, AGG_F_FIXUP, 1);
+		fmt_field(c, sizeof(c), t, AGG_F_FIXUP, 2);
+		fprintf(f, "%*s fixup_user_fault calls %s failures %s unlocked %s\n",
+		       in, "", a, b, c);
+	}
+	if (set & PFNMAP_V_ZAP_RACES) {
+		fmt_field(a, sizeof(a), t, AGG_F_ZAP_RACES, 0);
+		fprintf(f, "%*s zap races %s\n", in, "", a);
+	}
+	if (set & PFNMAP_V_FAULTS) {
+		fmt_field(a, sizeof(a), t, AGG_F_FAULTS, 0);
+		fprintf(f, "%*s vfio-pci BAR faults %s\n", in, "", a);
+	}
+	if (set & PFNMAP_V_ABORTS) {
+		fmt_field(a, sizeof(a), t, AGG_F_ABORTS, 0);
+		fprintf(f, "%*s retries aborted (VMA changed) %s\n", in, "", a);
+	}
+	print_nested_v2(f, t, in);
+}

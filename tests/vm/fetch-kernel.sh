@@ -34,35 +34,9 @@ usage() {
 	exit "${1:-0}"
 }
 
-# apt-get/apt-cache with every state and config path in the build tree.
-apt_opts() {
-	printf '%s\n' \
-		-o "Dir::Etc::SourceList=$APT_DIR/sources.list" \
-		-o Dir::Etc::SourceParts=/dev/null \
-		-o "Dir::State::Lists=$APT_DIR/lists" \
-		-o "Dir::Cache=$APT_DIR/cache" \
-		-o "Dir::State::status=$APT_DIR/status" \
-		-o Debug::NoLocking=1 \
-		-o APT::Sandbox::User=root
-}
-
-apt_setup() {
-	mkdir -p "$APT_DIR/lists/partial" "$APT_DIR/cache/archives/partial"
-	touch "$APT_DIR/status"
-	cat >"$APT_DIR/sources.list" <<-'EOF'
-	deb http://deb.debian.org/debian trixie-backports main
-	deb http://deb.debian.org/debian-security bookworm-security main
-	EOF
-	# Refresh the index at most once an hour: suites move, but not that fast.
-	local stamp=$APT_DIR/lists/.updated
-	if [[ -z $(find "$stamp" -mmin -60 2>/dev/null) ]]; then
-		local -a o; mapfile -t o < <(apt_opts)
-		apt-get -qq "${o[@]}" update >&2 || die "apt-get update failed (private config in $APT_DIR)"
-		touch "$stamp"
-	fi
-}
-
-apt_cache() { local -a o; mapfile -t o < <(apt_opts); apt-cache "${o[@]}" "$@"; }
+# apt_opts, apt_setup, apt_cache
+# shellcheck source=scripts/apt-private.sh
+. "$ROOT/scripts/apt-private.sh"
 
 # Newest package whose name matches the anchored regex $1.
 newest_pkg() {
@@ -251,7 +225,7 @@ main() {
 		return
 	fi
 
-	apt_setup
+	apt_setup || die "cannot fetch the package index"
 	local -a pkgs debs=()
 	local pkg
 	if ((!update)) && [[ -f $out/VERSION ]]; then
