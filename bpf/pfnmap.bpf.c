@@ -36,6 +36,8 @@ const volatile __u32 caller_skip = 0;
 const volatile __u64 fault_lo = 0, fault_hi = 0;
 /* kernel variables for telling the shared zero page (0: unknown) */
 const volatile __u64 zero_pfn_addr = 0, vmemmap_base_addr = 0;
+/* unread bytes in the ring buffer that make a record wake the consumer */
+const volatile __u64 wakeup_bytes = 256 << 10;
 /* vaddr_get_pfns() takes a struct vfio_batch * (7.x), not struct page ** */
 const volatile __u32 vgp_batch = 0;
 
@@ -87,6 +89,14 @@ struct {
 	__type(value, struct last_zap);
 } zaps SEC(".maps");
 
+/* ioctls of the syscall view in flight, by tid (small: set per ioctl) */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 8192);
+	__type(key, __u32);
+	__type(value, struct sys_op);
+} sys_ops SEC(".maps");
+
 /* A zeroed template: task_state is too big for the BPF stack. */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -101,6 +111,26 @@ static __always_inline void stat_inc(__u32 idx)
 
 	if (v)
 		*v += 1;
+}
+
+/*
+ * Waking the consumer costs more than producing the record (an irq_work
+ * and a wake-up per record); consumers poll with a timeout anyway, so
+ * wake them only when the ring buffer fills up.
+ */
+static __always_inline void rb_submit(void *e)
+{
+	__u64 flags = BPF_RB_NO_WAKEUP;
+
+	if (bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >= wakeup_bytes)
+		flags = BPF_RB_FORCE_WAKEUP;
+	bpf_ringbuf_submit(e, flags);
+}
+
+/* The syscall view only fills in for this traced kind (see ioctl_fill). */
+static __always_inline bool ioctl_kind_fill(__u32 kind)
+{
+	return kind < PFNMAP_K_MAX && ioctl_fill[kind];
 }
 
 static __always_inline bool comm_match(void)
@@ -155,7 +185,7 @@ static __always_inline struct task_state *task_get_or_new(__u32 tid)
 static __always_inline void task_put(__u32 tid, struct task_state *ts)
 {
 	if (!ts->op_active && !ts->leaf_active && !ts->fixup_ok &&
-	    !ts->ioctl_active && !ts->zap_active)
+	    !ts->zap_active)
 		bpf_map_delete_elem(&tasks, &tid);
 }
 
@@ -181,7 +211,7 @@ static __always_inline void submit(const struct pfnmap_event *src)
 		return;
 	}
 	__builtin_memcpy(e, src, sizeof(*e));
-	bpf_ringbuf_submit(e, 0);
+	rb_submit(e);
 }
 
 /* ---- operations: vfio_pin, uffd_* ---------------------------------- */
@@ -217,6 +247,15 @@ static __always_inline void op_retry(struct task_state *ts)
 		ts->first_retry = bpf_ktime_get_ns();
 }
 
+/* The ioctl in flight reached its function: its record says it all. */
+static __always_inline void mark_ioctl_saw_op(__u32 tid)
+{
+	struct sys_op *op = bpf_map_lookup_elem(&sys_ops, &tid);
+
+	if (op)
+		op->saw_op = 1;
+}
+
 static __always_inline int op_enter(__u32 kind, __u8 source, __u64 addr,
 				    __u64 len)
 {
@@ -230,7 +269,8 @@ static __always_inline int op_enter(__u32 kind, __u8 source, __u64 addr,
 		return 0;
 	if (ts->op_active)
 		ts->op.flags |= PFNMAP_EF_NESTED_LOST;
-	ts->ioctl_saw_op = 1;
+	if (ioctl_kind_fill(kind))
+		mark_ioctl_saw_op((__u32)pid_tgid);
 	__builtin_memset(&ts->op, 0, sizeof(ts->op));
 	fill_common(&ts->op, pid_tgid, kind, source, bpf_ktime_get_ns());
 	ts->op.addr = addr;
@@ -422,7 +462,7 @@ static __always_inline void leaf_record(void *ctx, struct task_state *ts,
 		e->fixup_fails = ret != 0;
 		e->fixup_unlocked = unlocked;
 	}
-	bpf_ringbuf_submit(e, 0);
+	rb_submit(e);
 }
 
 static __always_inline int follow_exit(void *ctx, __u8 source, __s64 ret)
@@ -852,7 +892,7 @@ static __always_inline int zap_exit(void *ctx, __u8 source)
 		e->caller = caller_ip(ctx);
 		e->duration_ns = bpf_ktime_get_ns() - ts->zap_start;
 		e->valid = kind_valid[PFNMAP_K_VFIO_ZAP];
-		bpf_ringbuf_submit(e, 0);
+		rb_submit(e);
 	}
 	task_put((__u32)pid_tgid, ts);
 	return 0;
@@ -880,87 +920,94 @@ static __always_inline int ioctl_kind(__u32 cmd)
 }
 
 /*
- * An ioctl that never reached the traced function: it did no retry and
- * no lock drop; its -EAGAIN can only be the early mmap_changing check.
- * Returns false when the function ran (its own record says it all).
+ * The syscall view keeps only what it needs between enter and exit, in a
+ * map of its own: no per-task state, the record is built in the ring
+ * buffer.  It runs on every UFFDIO_ and MAP_DMA ioctl: it must be cheap.
  */
-static __always_inline bool fill_in(struct task_state *ts, __u32 kind,
-				    long ret)
-{
-	__u16 v = kind_valid[kind];
-
-	if (ts->ioctl_saw_op)
-		return false;
-	ts->sys.valid = v & (PFNMAP_V_PAGES | PFNMAP_V_RETRIES |
-			     PFNMAP_V_RETRY_TIME | PFNMAP_V_ABORTS |
-			     PFNMAP_V_SEQ | PFNMAP_V_EAGAIN_SRC);
-	if (v & PFNMAP_V_EAGAIN_SRC)
-		ts->sys.eagain_changing = ret == -EAGAIN;
-	return true;
-}
-
 SEC("tracepoint/syscalls/sys_enter_ioctl")
 int tp_ioctl_enter(struct trace_event_raw_sys_enter *ctx)
 {
 	__u64 pid_tgid = bpf_get_current_pid_tgid();
 	int kind = ioctl_kind((__u32)ctx->args[1]);
-	struct task_state *ts;
+	__u32 tid = (__u32)pid_tgid;
+	struct sys_op op = {};
 
 	if (kind < 0 || !wanted(pid_tgid))
 		return 0;
-	ts = task_get_or_new((__u32)pid_tgid);
-	if (!ts)
-		return 0;
-	__builtin_memset(&ts->sys, 0, sizeof(ts->sys));
-	fill_common(&ts->sys, pid_tgid, kind, PFNMAP_S_SYSCALL,
-		    bpf_ktime_get_ns());
-	ts->ioctl_arg = ctx->args[2];
-	ts->ioctl_active = 1;
-	ts->ioctl_saw_op = 0;
+	op.start = bpf_ktime_get_ns();
+	op.arg = ctx->args[2];
+	op.kind = kind;
+	if (bpf_map_update_elem(&sys_ops, &tid, &op, BPF_ANY))
+		stat_inc(PFNMAP_STAT_TASK_FULL);
 	return 0;
 }
 
+/* Reads the ioctl's user struct: address, length, and what was done. */
+static __always_inline void ioctl_args(struct pfnmap_event *e,
+				       const struct sys_op *op, long ret)
+{
+	const volatile struct pfnmap_op_layout *l = &layout[op->kind];
+	__u64 addr = 0, len = 0;
+	__s64 done = 0;
+
+	bpf_probe_read_user(&addr, sizeof(addr), (void *)(op->arg + l->uaddr_off));
+	bpf_probe_read_user(&len, sizeof(len), (void *)(op->arg + l->ulen_off));
+	if (l->udone_off)
+		bpf_probe_read_user(&done, sizeof(done),
+				    (void *)(op->arg + l->udone_off));
+	else if (ret == 0)
+		done = len;
+	e->addr = addr;
+	e->len = len >> 12;
+	e->pages = done > 0 ? done >> 12 : 0;
+}
+
 /*
- * The ioctl argument structs put the address first; the length and the
- * "done" field sit at offsets user space computed from the UAPI headers.
+ * When the kind's function is traced, only an ioctl that never reached it
+ * is recorded here: it did no retry and no lock drop, and its -EAGAIN can
+ * only be the early mmap_changing check.
  */
+static __always_inline void fill_in(struct pfnmap_event *e, __u32 kind,
+				    long ret)
+{
+	__u16 v = kind_valid[kind];
+
+	e->valid = v & (PFNMAP_V_PAGES | PFNMAP_V_RETRIES |
+			PFNMAP_V_RETRY_TIME | PFNMAP_V_ABORTS | PFNMAP_V_SEQ |
+			PFNMAP_V_EAGAIN_SRC);
+	if (v & PFNMAP_V_EAGAIN_SRC)
+		e->eagain_changing = ret == -EAGAIN;
+}
+
 SEC("tracepoint/syscalls/sys_exit_ioctl")
 int tp_ioctl_exit(struct trace_event_raw_sys_exit *ctx)
 {
 	__u64 pid_tgid = bpf_get_current_pid_tgid();
-	struct task_state *ts = task_get((__u32)pid_tgid);
-	const volatile struct pfnmap_op_layout *l;
-	__u64 addr = 0, len = 0;
-	__s64 done = 0;
-	__u32 kind;
+	__u32 tid = (__u32)pid_tgid;
+	struct pfnmap_event *e;
+	struct sys_op *p, op;
 
-	if (!ts || !ts->ioctl_active)
+	p = bpf_map_lookup_elem(&sys_ops, &tid);
+	if (!p)
 		return 0;
-	ts->ioctl_active = 0;
-	kind = ts->sys.kind;
-	if (kind >= PFNMAP_K_MAX)
+	op = *p;
+	bpf_map_delete_elem(&sys_ops, &tid);
+	if (op.kind >= PFNMAP_K_MAX || (ioctl_kind_fill(op.kind) && op.saw_op))
 		return 0;
-	l = &layout[kind];
-	bpf_probe_read_user(&addr, sizeof(addr),
-			    (void *)(ts->ioctl_arg + l->uaddr_off));
-	bpf_probe_read_user(&len, sizeof(len),
-			    (void *)(ts->ioctl_arg + l->ulen_off));
-	if (l->udone_off)
-		bpf_probe_read_user(&done, sizeof(done),
-				    (void *)(ts->ioctl_arg + l->udone_off));
-	else if (ctx->ret == 0)
-		done = len;
-	ts->sys.duration_ns = bpf_ktime_get_ns() - ts->sys.start_ns;
-	ts->sys.ret = ctx->ret;
-	ts->sys.addr = addr;
-	ts->sys.len = len >> 12;
-	ts->sys.pages = done > 0 ? done >> 12 : 0;
-	ts->sys.valid = PFNMAP_V_PAGES;
-	if (ioctl_fill[kind] && !fill_in(ts, kind, ctx->ret))
-		goto out;
-	submit(&ts->sys);
-out:
-	task_put((__u32)pid_tgid, ts);
+	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
+	if (!e) {
+		stat_inc(PFNMAP_STAT_RB_DROPS);
+		return 0;
+	}
+	__builtin_memset(e, 0, sizeof(*e));
+	fill_common(e, pid_tgid, op.kind, PFNMAP_S_SYSCALL, op.start);
+	e->duration_ns = bpf_ktime_get_ns() - op.start;
+	e->ret = ctx->ret;
+	e->valid = PFNMAP_V_PAGES;
+	ioctl_args(e, &op, ctx->ret);
+	if (ioctl_kind_fill(op.kind))
+		fill_in(e, op.kind, ctx->ret);
+	rb_submit(e);
 	return 0;
 }
 

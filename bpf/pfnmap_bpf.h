@@ -5,17 +5,15 @@
 
 /*
  * Per-task state, keyed by tid.  "op" is the operation in flight (one at a
- * time: none of the traced operations nests in another), "sys" the ioctl
- * seen by the syscall view, "leaf" the follow/fixup call in progress.
+ * time: none of the traced operations nests in another), "leaf" the
+ * follow/fixup call in progress.
  */
 struct task_state {
 	struct pfnmap_event op;
-	struct pfnmap_event sys;
 	__u64	leaf_start;
 	__u64	leaf_addr;
 	__u64	leaf_uptr;		/* fixup_user_fault()'s bool *unlocked */
 	__u64	fixup_addr;		/* address of the last fault-in */
-	__u64	ioctl_arg;		/* user pointer of the ioctl */
 	__u64	zap_start;
 	__u64	fixup_start;		/* the last fault-in's start and end */
 	__u64	fixup_end;
@@ -26,14 +24,20 @@ struct task_state {
 	__u64	locked_vm;		/* mm->locked_vm at op entry */
 	__u8	op_active;
 	__u8	leaf_active;
-	__u8	ioctl_active;
 	__u8	zap_active;
 	__u8	fixup_ok;		/* last fixup_user_fault() succeeded */
 	__u8	retry_pending;		/* next lookup restarts an address */
 	__u8	relocked;		/* uffd: the VMA was locked once */
 	__u8	seq_valid;		/* seq_before was read */
-	__u8	ioctl_saw_op;		/* an op ran inside the ioctl */
-	__u8	pad[5];
+	__u8	pad[7];
+};
+
+/* An ioctl of the syscall view between its enter and exit. */
+struct sys_op {
+	__u64	start;
+	__u64	arg;			/* user pointer of the ioctl's struct */
+	__u32	kind;
+	__u32	saw_op;			/* its traced function ran */
 };
 
 /* The last vfio-pci zap seen (any task): what explains a zap race. */
