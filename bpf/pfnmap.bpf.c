@@ -485,6 +485,7 @@ static __always_inline int follow_exit(void *ctx, __u8 source, __s64 ret)
 		}
 		ts->op.follow_calls++;
 		ts->op.follow_fails += ret != 0;
+		ts->pfnmap_lookup = 1;
 		ts->op.zap_races += zap;
 		if (zap)
 			attribute_zap(ts, &ts->op);
@@ -750,6 +751,11 @@ static __always_inline int vfio_get_pfns_exit(void *ctx)
 
 	if (!ts || ts->op.kind != PFNMAP_K_VFIO_PIN)
 		return 0;
+	/* a PFNMAP lookup pinned nothing: skip the page array (per BAR page) */
+	if (ts->pfnmap_lookup) {
+		ts->pfnmap_lookup = 0;
+		return 0;
+	}
 	pages = fentry_arg(ctx, 5);
 	n = vgp_batch ? (long)raw : (int)raw;
 	if (vgp_batch) {

@@ -29,7 +29,8 @@ struct task_state {
 	__u8	retry_pending;		/* next lookup restarts an address */
 	__u8	relocked;		/* uffd: the VMA was locked once */
 	__u8	seq_valid;		/* seq_before was read */
-	__u8	pad[7];
+	__u8	pfnmap_lookup;		/* vfio: a follow ran since vaddr_get_pfns */
+	__u8	pad[6];
 };
 
 /* An ioctl of the syscall view between its enter and exit. */
