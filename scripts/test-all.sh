@@ -95,8 +95,12 @@ vm() {
 	local -a extra=()
 	rm -rf "$out"
 	shopt -s nullglob
-	extra=(tests/vm/guest_*.sh)
+	extra=(tests/vm/guest_*.sh bpftrace/*.bt)
 	shopt -u nullglob
+	# bpftrace and its libraries, for the bpftrace edition's guest test
+	if command -v bpftrace > /dev/null; then
+		extra+=(bpftrace "$(command -v bpftrace)=/usr/bin/bpftrace")
+	fi
 	if ! tests/vm/fetch-kernel.sh "$k" >&2; then
 		echo "skip - [$k] KERNEL NOT AVAILABLE: fetching the Debian $k kernel failed"
 		return

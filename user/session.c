@@ -645,6 +645,13 @@ int session_poll(struct session *s, int timeout_ms, session_cb cb, void *ctx)
 	s->cb = cb;
 	s->cb_ctx = ctx;
 	n = ring_buffer__poll(s->rb, timeout_ms);
+	/*
+	 * The BPF side wakes us only when the ring fills up, so a poll that
+	 * timed out still has records to read: take them now, or a capture
+	 * killed later would lose them.
+	 */
+	if (n == 0 || n == -EINTR)
+		n = ring_buffer__consume(s->rb);
 	return n == -EINTR ? 0 : n;
 }
 

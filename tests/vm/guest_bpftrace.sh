@@ -34,7 +34,9 @@ if [ "${1:-}" = --inner ]; then
 	dir=$2 group=$3
 	mkdir -p "$dir"
 	grep -v '^#' "$scen" | while IFS='|' read -r name g args; do
-		[ -n "$name" ] && [ "$g" = "$group" ] || continue
+		if [ -z "$name" ] || [ "$g" != "$group" ]; then
+			continue
+		fi
 		# shellcheck disable=SC2086 # args are words by design
 		"$STRESS" $args >"$dir/$name.work.json" 2>"$dir/$name.err"
 		echo $? >"$dir/$name.rc"
@@ -61,6 +63,7 @@ if [ ! -f "$scripts/uffd_retry.bt" ] || [ ! -f "$scen" ]; then
 	echo "guest_bpftrace: skipped: no scripts"
 	exit 0
 fi
+# shellcheck disable=SC3045 # busybox sh has ulimit -l
 ulimit -l unlimited 2>/dev/null
 "$BT" --version >"$out/version" 2>&1
 
