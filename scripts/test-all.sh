@@ -95,9 +95,10 @@ vm() {
 	local -a extra=()
 	rm -rf "$out"
 	shopt -s nullglob
-	extra=(tests/vm/guest_*.sh bpftrace/*.bt)
+	extra=(tests/vm/guest_*.sh)
 	shopt -u nullglob
-	# bpftrace and its libraries, for the bpftrace edition's guest test
+	# bpftrace (its libraries follow) and the bpftrace/ scripts directory,
+	# for the bpftrace edition's guest test
 	if command -v bpftrace > /dev/null; then
 		extra+=(bpftrace "$(command -v bpftrace)=/usr/bin/bpftrace")
 	fi
