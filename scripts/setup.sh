@@ -11,8 +11,8 @@ BUILD_PKGS="clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev libncurses-dev
 	libcmocka-dev make gcc libc6-dev pkg-config"
 # VM tests: QEMU guests with a busybox initramfs (tests/vm/)
 VM_PKGS="qemu-system-x86 busybox-static cpio xz-utils zstd gzip"
-# test drivers and the TUI demo
-TEST_PKGS="tmux jq bpftrace"
+# test drivers (python3: tests/check.py and the guest checkers) and the TUI demo
+TEST_PKGS="tmux jq bpftrace python3"
 
 die() { echo "setup: $*" >&2; exit 1; }
 
