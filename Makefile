@@ -13,11 +13,18 @@ ARCH		:= $(shell uname -m | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/')
 VERSION		:= $(shell git describe --always --dirty 2>/dev/null || echo 0.1)
 
 CFLAGS		?= -g -O2
-CFLAGS		+= -std=gnu11 -Wall -Wextra -Wno-missing-field-initializers
-CPPFLAGS	+= -Iinclude -Iuser -I$(OUTPUT) -DPFNMAP_VERSION='"$(VERSION)"'
+WARNINGS	:= -Wall -Wextra -Wno-missing-field-initializers -Werror
+CFLAGS		+= -std=gnu11 $(WARNINGS)
+CPPFLAGS	+= -DPFNMAP_VERSION='"$(VERSION)"'
 LDLIBS		:= -lbpf -lelf -lz -lm -lncursesw -ltinfo
-BPF_CFLAGS	:= -g -O2 -Wall -target bpf -D__TARGET_ARCH_$(ARCH) \
-		   -Ivmlinux -Iinclude -Ibpf
+
+# vmlinux.h is per architecture: say so instead of failing in clang.
+VMLINUX_H	:= vmlinux/$(ARCH)/vmlinux.h
+ifeq ($(wildcard $(VMLINUX_H)),)
+$(error no $(VMLINUX_H): pfnmap has no vmlinux.h for $(ARCH); make one with 'bpftool btf dump file /sys/kernel/btf/vmlinux format c')
+endif
+BPF_CFLAGS	:= -g -O2 -Wall -Werror -target bpf -D__TARGET_ARCH_$(ARCH) \
+		   -Ivmlinux/$(ARCH) -Iinclude -Ibpf
 
 ifeq ($(STATIC),1)
 LDFLAGS		+= -static
@@ -31,30 +38,81 @@ Q		= @
 msg		= @printf '  %-8s %s\n' "$(1)" "$(2)";
 endif
 
-USER_SRCS	:= $(wildcard user/*.c)
-USER_OBJS	:= $(patsubst user/%.c,$(OUTPUT)/user/%.o,$(USER_SRCS))
+# The layers, bottom up.  Each is compiled with the include paths of the
+# layers below it only, so a reach upwards fails to build:
+#   src/lib	pure code, no libbpf: registry, records, aggregation, stats,
+#		JSON, captures, diff (a static library: the CLI, the unit
+#		tests and the fuzzers link it)
+#   src/view	text and JSON formatting, exports
+#   src/loader	libbpf: probing, targets, session (the only users of the
+#		skeleton)
+#   src/cmd	the commands
+LIB_INC		:= -Iinclude -Isrc/lib
+VIEW_INC	:= $(LIB_INC) -Isrc/view
+LOADER_INC	:= $(LIB_INC) -Isrc/loader -I$(OUTPUT)
+CMD_INC		:= $(VIEW_INC) -Isrc/loader -Isrc/cmd
+
+LIB_SRCS	:= $(wildcard src/lib/*.c)
+VIEW_SRCS	:= $(wildcard src/view/*.c)
+LOADER_SRCS	:= $(wildcard src/loader/*.c)
+CMD_SRCS	:= $(wildcard src/cmd/*.c src/cmd/*/*.c)
+obj		= $(patsubst src/%.c,$(OUTPUT)/obj/%.o,$(1))
+LIB_OBJS	:= $(call obj,$(LIB_SRCS))
+VIEW_OBJS	:= $(call obj,$(VIEW_SRCS))
+LOADER_OBJS	:= $(call obj,$(LOADER_SRCS))
+CMD_OBJS	:= $(call obj,$(CMD_SRCS))
+LIBPFNMAP	:= $(OUTPUT)/libpfnmap.a
+REGISTRY	:= include/pfnmap.h include/pfnmap_kinds.def include/pfnmap_fields.def
 STRESS_SRCS	:= $(wildcard tests/workloads/*.c)
+
+# One object, one skeleton: bpftool links the per-family files.
+BPF_SRCS	:= $(wildcard bpf/*.bpf.c)
+BPF_OBJS	:= $(patsubst bpf/%.bpf.c,$(OUTPUT)/bpf/%.bpf.o,$(BPF_SRCS))
 
 .PHONY: all clean test unit unit-build bench kernels vm-shell
 all: $(OUTPUT)/pfnmap $(OUTPUT)/pfnmap-top $(OUTPUT)/pfnmap-stress
 
-$(OUTPUT) $(OUTPUT)/user $(OUTPUT)/tests:
+$(OUTPUT) $(OUTPUT)/tests $(OUTPUT)/bpf:
 	$(Q)mkdir -p $@
 
-$(OUTPUT)/pfnmap.bpf.o: bpf/pfnmap.bpf.c bpf/pfnmap_bpf.h include/pfnmap.h vmlinux/vmlinux.h | $(OUTPUT)
+$(OUTPUT)/bpf/%.bpf.o: bpf/%.bpf.c $(wildcard bpf/*.h) $(REGISTRY) $(VMLINUX_H) | $(OUTPUT)/bpf
 	$(call msg,BPF,$@)
 	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+
+$(OUTPUT)/pfnmap.bpf.o: $(BPF_OBJS)
+	$(call msg,GEN-OBJ,$@)
+	$(Q)$(BPFTOOL) gen object $@ $^
 	$(Q)$(LLVM_STRIP) -g $@
 
 $(OUTPUT)/pfnmap.skel.h: $(OUTPUT)/pfnmap.bpf.o
 	$(call msg,GEN-SKEL,$@)
 	$(Q)$(BPFTOOL) gen skeleton $< name pfnmap_bpf > $@
 
-$(OUTPUT)/user/%.o: user/%.c $(wildcard user/*.h) include/pfnmap.h $(OUTPUT)/pfnmap.skel.h | $(OUTPUT)/user
+$(OUTPUT)/obj/lib/%.o: src/lib/%.c $(wildcard src/lib/*.h) $(REGISTRY)
 	$(call msg,CC,$@)
-	$(Q)$(CC) $(CFLAGS) $(CPPFLAGS) -c $< -o $@
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(CFLAGS) $(CPPFLAGS) $(LIB_INC) -c $< -o $@
 
-$(OUTPUT)/pfnmap: $(USER_OBJS)
+$(OUTPUT)/obj/view/%.o: src/view/%.c $(wildcard src/lib/*.h src/view/*.h) $(REGISTRY)
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(CFLAGS) $(CPPFLAGS) $(VIEW_INC) -c $< -o $@
+
+$(OUTPUT)/obj/loader/%.o: src/loader/%.c $(wildcard src/lib/*.h src/loader/*.h) $(REGISTRY) $(OUTPUT)/pfnmap.skel.h
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(CFLAGS) $(CPPFLAGS) $(LOADER_INC) -c $< -o $@
+
+$(OUTPUT)/obj/cmd/%.o: src/cmd/%.c $(wildcard src/*/*.h src/cmd/*/*.h) $(REGISTRY)
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(CFLAGS) $(CPPFLAGS) $(CMD_INC) -c $< -o $@
+
+$(LIBPFNMAP): $(LIB_OBJS)
+	$(call msg,AR,$@)
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+$(OUTPUT)/pfnmap: $(CMD_OBJS) $(LOADER_OBJS) $(VIEW_OBJS) $(LIBPFNMAP)
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) $^ $(LDLIBS) -o $@
 
@@ -64,15 +122,15 @@ $(OUTPUT)/pfnmap-top: $(OUTPUT)/pfnmap
 # The workload always links statically: it is copied into guest initramfs.
 $(OUTPUT)/pfnmap-stress: $(STRESS_SRCS) $(wildcard tests/workloads/*.h) | $(OUTPUT)
 	$(call msg,LINK,$@)
-	$(Q)$(CC) -static -O2 -Wall -Wextra -Werror -pthread $(STRESS_SRCS) -o $@
+	$(Q)$(CC) -static -O2 $(WARNINGS) -pthread $(STRESS_SRCS) -o $@
 
 include tests/unit/Makefile.inc
 
 UNIT_BINS	:= $(addprefix $(OUTPUT)/tests/,$(UNIT_TESTS))
 
-$(OUTPUT)/tests/%: tests/unit/%.c $(wildcard user/*.h) | $(OUTPUT)/tests
+$(OUTPUT)/tests/%: tests/unit/%.c $(wildcard src/*/*.h) $(REGISTRY) $(LIBPFNMAP) | $(OUTPUT)/tests
 	$(call msg,CC,$@)
-	$(Q)$(CC) $(UNIT_CFLAGS) $(UNIT_EXTRA_CFLAGS) -o $@ $< $(UNIT_SRCS_$*) $(UNIT_LDLIBS)
+	$(Q)$(CC) $(UNIT_CFLAGS) $(UNIT_EXTRA_CFLAGS) -o $@ $< $(UNIT_SRCS_$*) $(LIBPFNMAP) $(UNIT_LDLIBS)
 
 # The unit tests' sources, as prerequisites.
 .SECONDEXPANSION:
@@ -102,4 +160,4 @@ vm-shell: all
 -include bench/Makefile.inc
 
 clean:
-	$(Q)rm -rf $(OUTPUT)/pfnmap* $(OUTPUT)/user $(OUTPUT)/tests
+	$(Q)rm -rf $(OUTPUT)/pfnmap* $(OUTPUT)/obj $(OUTPUT)/bpf $(OUTPUT)/libpfnmap.a $(OUTPUT)/tests

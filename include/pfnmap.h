@@ -14,23 +14,39 @@
 #define PFNMAP_COMM_LEN		16
 
 /*
- * What one record describes.  An operation is counted once, in the kind
+ * What one record describes, and the family of each kind: both from the
+ * registry (pfnmap_kinds.def).  An operation is counted once, in the kind
  * that started it: a follow_pfnmap_start() called by vfio_pin_pages_remote()
  * is a nested counter of the vfio_pin record, never a record of its own.
  * Stand-alone calls (KVM, generic_access_phys, futex, ...) are records.
  */
+enum pfnmap_family {
+#define PFNMAP_FAMILY(id, ...)	PFNMAP_FAM_##id,
+#include "pfnmap_kinds.def"
+	PFNMAP_FAM_MAX,
+};
+
+/* A set of families, as in pfnmap_fields.def. */
+#define PFNMAP_FB(fam)		(1U << PFNMAP_FAM_##fam)
+
 enum pfnmap_kind {
-	PFNMAP_K_VFIO_PIN = 0,		/* vfio_pin_pages_remote() */
-	PFNMAP_K_FOLLOW_PFNMAP,		/* stand-alone follow_pfnmap_start()/follow_pte() */
-	PFNMAP_K_FIXUP_USER_FAULT,	/* stand-alone fixup_user_fault() */
-	PFNMAP_K_UFFD_COPY,		/* UFFDIO_COPY: mfill_atomic_copy() */
-	PFNMAP_K_UFFD_ZEROPAGE,		/* UFFDIO_ZEROPAGE */
-	PFNMAP_K_UFFD_CONTINUE,		/* UFFDIO_CONTINUE */
-	PFNMAP_K_UFFD_POISON,		/* UFFDIO_POISON */
-	PFNMAP_K_VFIO_MAP_DMA,		/* VFIO_IOMMU_MAP_DMA ioctl (syscall view) */
-	PFNMAP_K_VFIO_ZAP,		/* vfio-pci zapped its BAR mappings */
+#define PFNMAP_KIND(id, value, ...)	PFNMAP_K_##id = value,
+#include "pfnmap_kinds.def"
 	PFNMAP_K_MAX,
 };
+
+/* The kinds of one family, as a bit mask (kind values stay below 32). */
+#define PFNMAP_KIND_IN(id, value, name, family, stands_for, meaning) \
+	| (PFNMAP_FAM_##family == PFNMAP_FAM_CUR ? 1U << (value) : 0U)
+enum {
+#define PFNMAP_FAM_CUR		PFNMAP_FAM_UFFD
+	PFNMAP_UFFD_KINDS = 0
+#define PFNMAP_KIND PFNMAP_KIND_IN
+#include "pfnmap_kinds.def"
+	,
+#undef PFNMAP_FAM_CUR
+};
+#undef PFNMAP_KIND_IN
 
 /* How a record was observed.  Decides which fields can be known. */
 enum pfnmap_source {
@@ -43,29 +59,26 @@ enum pfnmap_source {
 };
 
 /*
- * Validity of the counters of a record.  A counter whose bit is clear is
- * unknown (the kernel inlined the place it would be counted at, or the
- * record comes from the syscall view); user space reports it as unknown,
- * never as zero.
+ * Validity of the counters of a record, one bit per field of the registry
+ * (pfnmap_fields.def).  A counter whose bit is clear is unknown (the
+ * kernel inlined the place it would be counted at, or the record comes
+ * from the syscall view); user space reports it as unknown, never as zero.
  */
-#define PFNMAP_V_PAGES		(1U << 0)	/* pages */
-#define PFNMAP_V_RETRIES	(1U << 1)	/* retries */
-#define PFNMAP_V_FOLLOW		(1U << 2)	/* follow_calls, follow_fails */
-#define PFNMAP_V_FIXUP		(1U << 3)	/* fixup_calls/fails/unlocked */
-#define PFNMAP_V_ZAP_RACES	(1U << 4)	/* zap_races */
-#define PFNMAP_V_ABORTS		(1U << 5)	/* retry_aborts */
-#define PFNMAP_V_FAULTS		(1U << 6)	/* bar_faults */
-#define PFNMAP_V_ZAP_ATTR	(1U << 7)	/* zap_tid, zaps_attributed, zap_gap_ns */
-#define PFNMAP_V_RETRY_TIME	(1U << 8)	/* retry_ns */
-#define PFNMAP_V_SEQ		(1U << 9)	/* seq_aborts, seq_spurious */
-#define PFNMAP_V_EAGAIN_SRC	(1U << 10)	/* eagain_pte, eagain_changing */
-#define PFNMAP_V_ZERO_PAGES	(1U << 11)	/* zero_pages */
-#define PFNMAP_V_LOCKED		(1U << 12)	/* locked_delta */
-#define PFNMAP_V_SCHED		(1U << 13)	/* nr_switches, fatal_signal */
+enum pfnmap_field {
+#define PFNMAP_FIELD(id, bit, ...)	PFNMAP_F_##id = bit,
+#include "pfnmap_fields.def"
+	PFNMAP_F_MAX,
+};
+
+enum {
+#define PFNMAP_FIELD(id, bit, ...)	PFNMAP_V_##id = 1U << (bit),
+#include "pfnmap_fields.def"
+};
 
 /*
  * One operation.  All times are CLOCK_MONOTONIC nanoseconds
  * (bpf_ktime_get_ns()).  192 bytes, naturally aligned, no padding holes.
+ * What each counter means: pfnmap_fields.def.
  *
  * retries:	vfio_pin: lookups restarted after fixup_user_fault() dropped
  *		mmap_lock (*unlocked) or after a zap race (a patched kernel);

@@ -7,6 +7,7 @@
 #ifndef __PFNMAP_TARGETS_H
 #define __PFNMAP_TARGETS_H
 
+#include <stddef.h>
 #include <linux/types.h>
 #include "pfnmap.h"
 
@@ -39,7 +40,8 @@ enum hook_id {
 
 struct hook {
 	const char	*name;		/* for messages and `probe` */
-	int		kind;		/* the op kind it records, -1: nested */
+	int		kind;		/* the kind it records, -1: none */
+	int		family;		/* whose operations it serves */
 	const char	*fe, *fx;	/* program names, NULL if none */
 	const char	*kp, *kr;
 	const char	*rt;		/* raw tracepoint program, NULL if none */
@@ -65,18 +67,17 @@ const struct ioctl_view *ioctl_view_of(int kind);
 #define FEAT_MM_LOCK_SEQ	(1U << 0)	/* mm_struct.mm_lock_seq */
 #define FEAT_ZERO_PFN		(1U << 1)	/* zero_pfn + vmemmap_base found */
 
+/* The operation hook of a kind, -1 if it has none (vfio_map_dma). */
+int hook_of_kind(int kind);
 /*
  * Fields a kind's records can carry, given the hooks that attached
  * (bit h of attached set for hook h) and the FEAT_* found.
  */
 __u16 kind_fields(int kind, __u32 attached, __u32 feats);
-/* Fields that mean something for a kind (PFNMAP_V_* bits). */
-__u16 kind_field_set(int kind);
-/* "pages", "retries", ... for PFNMAP_V_* bit i; NULL past the last. */
-const char *field_name(int bit);
-
-/* Why a field of a kind is unknown, given the attached hooks; NULL if known. */
-const char *field_missing_why(int kind, __u16 field, __u32 attached,
-			      __u32 feats);
+/* Why a field (enum pfnmap_field) of a kind is unknown; NULL if known. */
+const char *field_missing_why(int kind, int field, __u32 attached,
+			      __u32 feats, char *buf, size_t len);
+/* The first hook whose absence leaves the field unknown, -1 if none. */
+int field_missing_hook(int kind, int field, __u32 attached);
 
 #endif /* __PFNMAP_TARGETS_H */

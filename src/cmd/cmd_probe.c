@@ -43,7 +43,7 @@ static const char *field_why(struct session *s, int k,
 		return "kind not seen";
 	if (m->source == PFNMAP_S_SYSCALL)
 		return "syscall view: ioctl tracepoints cannot see inside the kernel";
-	return session_field_why(s, k, 1U << b);
+	return session_field_why(s, k, b);
 }
 
 static void print_text(struct session *s, const char *release)
@@ -66,17 +66,17 @@ static void print_text(struct session *s, const char *release)
 	printf("\n%-17s %-8s %s\n", "KIND", "MODE", "FIELDS (unknown: why)");
 	for (k = 0; k < PFNMAP_K_MAX; k++) {
 		const struct kind_mode *m = session_mode(s, k);
-		__u16 set = kind_field_set(k);
+		__u16 set = reg_kind_fields(k);
 
 		printf("%-17s %-8s", pfnmap_kind_name(k), source_label(m->source));
-		for (b = 0; field_name(b); b++) {
+		for (b = 0; reg_field_key(b); b++) {
 			const char *why;
 
 			if (!(set & (1U << b)))
 				continue;
 			why = (m->valid & (1U << b)) ? NULL :
 			      field_why(s, k, m, b);
-			printf(" %s%s%s%s", field_name(b), why ? "=unknown(" : "",
+			printf(" %s%s%s%s", reg_field_key(b), why ? "=unknown(" : "",
 			       why ? why : "", why ? ")" : "");
 		}
 		printf("\n%-17s %-8s %s\n", "", "", m->why[0] ? m->why : "");
@@ -113,7 +113,7 @@ static void print_json(struct session *s, const char *release)
 	json_obj_begin(&j);
 	for (k = 0; k < PFNMAP_K_MAX; k++) {
 		const struct kind_mode *m = session_mode(s, k);
-		__u16 set = kind_field_set(k);
+		__u16 set = reg_kind_fields(k);
 
 		json_key(&j, pfnmap_kind_name(k));
 		json_obj_begin(&j);
@@ -121,10 +121,10 @@ static void print_json(struct session *s, const char *release)
 		json_kv_str(&j, "why", m->why);
 		json_key(&j, "fields");
 		json_obj_begin(&j);
-		for (b = 0; field_name(b); b++) {
+		for (b = 0; reg_field_key(b); b++) {
 			if (!(set & (1U << b)))
 				continue;
-			json_key(&j, field_name(b));
+			json_key(&j, reg_field_key(b));
 			if (m->valid & (1U << b))
 				json_str(&j, source_label(m->source));
 			else
@@ -133,9 +133,9 @@ static void print_json(struct session *s, const char *release)
 		json_obj_end(&j);
 		json_key(&j, "unknown_why");
 		json_obj_begin(&j);
-		for (b = 0; field_name(b); b++)
+		for (b = 0; reg_field_key(b); b++)
 			if ((set & (1U << b)) && !(m->valid & (1U << b)))
-				json_kv_str(&j, field_name(b),
+				json_kv_str(&j, reg_field_key(b),
 					    field_why(s, k, m, b));
 		json_obj_end(&j);
 		json_obj_end(&j);

@@ -24,7 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "diff.h"
-#include "targets.h"
+
 
 #define METRIC(n, l, t)		{ .name = n, .label = l, .type = t }
 #define COUNTER(n, f, w)	{ .name = n, .label = n "/op", .type = DM_FIELD, \
@@ -346,7 +346,7 @@ static bool kind_has(int kind, const struct diff_metric *m)
 {
 	if (m->type != DM_FIELD && m->type != DM_MAX_RETRIES)
 		return true;
-	return kind_field_set(kind) & (1U << m->field);
+	return reg_kind_fields(kind) & (1U << m->field);
 }
 
 static void row_fill(const struct diff *d, struct diff_row *r)

@@ -64,7 +64,7 @@ struct hook_report {
 int session_hook_count(void);
 void session_hook_report(struct session *s, int hook, struct hook_report *r);
 /* Why a field of a kind is unknown in this session, NULL if known. */
-const char *session_field_why(struct session *s, int kind, __u16 field);
+const char *session_field_why(struct session *s, int kind, int field);
 /* BPF run time (ns) and run count summed over our programs, if stats on. */
 int session_prog_stats(struct session *s, __u64 *run_ns, __u64 *run_cnt);
 /* Adds a tgid to the tracked set (for `-- CMD`: the child). */

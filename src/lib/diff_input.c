@@ -20,8 +20,8 @@
 #include "diff_input.h"
 #include "json_parse.h"
 #include "stats.h"
-#include "targets.h"
-#include "view.h"
+
+
 
 /* Past this a pipe is not read further: a capture belongs in a file. */
 #define DI_PIPE_MAX	(1ULL << 30)
@@ -212,7 +212,7 @@ static int json_partial(struct errbuf *e, const struct jv *o, const char *kind,
 		if (m->items[i].type != JV_STR)
 			return fail(e, -EINVAL, "%s.partial holds a non-string", kind);
 		for (f = 0; f < AGG_F_MAX; f++)
-			if (field_name(f) && !strcmp(field_name(f), m->items[i].s))
+			if (reg_field_key(f) && !strcmp(reg_field_key(f), m->items[i].s))
 				dk->partial |= 1U << f;
 	}
 	return 0;
@@ -422,7 +422,7 @@ static void cap_kinds(struct diff_input *in, const struct cap_info *info,
 		agg_total_kind(agg, k, &dk->s);
 		/* a mode that could see a field saw 0 of it, not "unknown" */
 		if (md->present)
-			stats_mark_visible(&dk->s, md->valid);
+			agg_mark_visible(&dk->s, md->valid);
 		dk->has_dist = dk->s.known[AGG_F_RETRIES] > 0;
 		sample_latency(dk);
 		if (md->present)

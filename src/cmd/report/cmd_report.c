@@ -810,7 +810,7 @@ static bool kind_total(const struct report *r, int k, struct agg_stats *t,
 {
 	agg_total_kind(r->kinds, k, t);
 	kind_view(r, k, v);
-	stats_mark_visible(t, v->can_see);
+	agg_mark_visible(t, v->can_see);
 	return v->traced || t->ops;
 }
 
@@ -1040,7 +1040,7 @@ static void print_retries(const struct report *r)
 	int k;
 
 	for (k = 0; t && k < PFNMAP_K_MAX; k++) {
-		if (!(kind_field_set(k) & PFNMAP_V_RETRIES) || !kind_total(r, k, t, &v))
+		if (!(reg_kind_fields(k) & PFNMAP_V_RETRIES) || !kind_total(r, k, t, &v))
 			continue;
 		if (!t->ops)
 			continue;
@@ -1052,8 +1052,8 @@ static void print_retries(const struct report *r)
 			continue;
 		}
 		fmt_count(known, sizeof(known), t->known[AGG_F_RETRIES]);
-		printf("\n%s: retries per operation, max %u (known for %s of the operations)\n",
-		       pfnmap_kind_name(k), t->max_retries, known);
+		printf("\n%s: retries per operation, max %llu (known for %s of the operations)\n",
+		       pfnmap_kind_name(k), (unsigned long long)t->max_retries, known);
 		log2_hist("retries", t->retry_dist, 33, true);
 		print_worst(r, k);
 	}
@@ -1162,9 +1162,9 @@ static void json_modes(struct json *j, const struct cap_meta *m)
 		json_kv_str(j, "source", src ? src : "unknown");
 		json_key(j, "fields");
 		json_arr_begin(j);
-		for (f = 0; field_name(f); f++)
+		for (f = 0; reg_field_key(f); f++)
 			if (md->valid & (1U << f))
-				json_str(j, field_name(f));
+				json_str(j, reg_field_key(f));
 		json_arr_end(j);
 		json_kv_str(j, "why", md->why);
 		json_obj_end(j);
@@ -1252,7 +1252,7 @@ static void json_kind(struct json *j, const struct report *r, int k,
 	json_kv_str(j, "mode", mode_name(&v, t));
 	stats_json(j, t, v.can_see);
 	json_kv_u64(j, "pages_asked", r->asked[k]);
-	if (kind_field_set(k) & PFNMAP_V_RETRIES) {
+	if (reg_kind_fields(k) & PFNMAP_V_RETRIES) {
 		if (field_known(t, AGG_F_RETRIES) && t->ops)
 			json_log2(j, "retry_distribution", t->retry_dist, 33);
 		else

@@ -26,8 +26,6 @@ bool field_known(const struct agg_stats *s, enum agg_field f);
  * records still says 0, not unknown, for what would have been seen.
  */
 void stats_json(struct json *j, const struct agg_stats *s, __u16 can_see);
-/* Marks the fields of an empty group that its source could see as known. */
-void stats_mark_visible(struct agg_stats *s, __u16 can_see);
 
 /* The nested counters of a group, one line each, indented by in. */
 void print_nested(FILE *f, const struct agg_stats *t, int in);

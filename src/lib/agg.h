@@ -12,6 +12,7 @@
 #include <stddef.h>
 #include <linux/types.h>
 #include "pfnmap.h"
+#include "registry.h"
 
 /*
  * Log-linear latency histogram: values below 2^HIST_SUB_BITS ns are exact,
@@ -44,26 +45,15 @@ __u64 hist_bucket_high(unsigned int b);
 #define AGG_ERRNO_MAX	600
 
 /*
- * Counters that may be unknown.  Index i matches PFNMAP_V_* bit i.
- * sum[i] adds up the field over the records that had it valid, known[i]
+ * Counters that may be unknown: one per field of the registry, in PFNMAP_V_*
+ * bit order.  sum[i] (and sum2, sum3: the field's other counters, by
+ * slot) adds up the field over the records that had it valid, known[i]
  * counts those records: known[i] == 0 means "unknown" (print '-', JSON
  * null), 0 < known[i] < ops means "known for part of the records".
  */
 enum agg_field {
-	AGG_F_PAGES = 0,
-	AGG_F_RETRIES,
-	AGG_F_FOLLOW,		/* sum: follow_calls; sum2: follow_fails */
-	AGG_F_FIXUP,		/* sum: fixup_calls; sum2: fixup_fails; sum3: fixup_unlocked */
-	AGG_F_ZAP_RACES,
-	AGG_F_ABORTS,
-	AGG_F_FAULTS,
-	AGG_F_ZAP_ATTR,		/* sum: zaps_attributed */
-	AGG_F_RETRY_TIME,	/* sum: retry_ns */
-	AGG_F_SEQ,		/* sum: seq_aborts; sum2: seq_spurious */
-	AGG_F_EAGAIN_SRC,	/* sum: eagain_pte; sum2: eagain_changing */
-	AGG_F_ZERO_PAGES,	/* sum: zero_pages */
-	AGG_F_LOCKED,		/* sum: locked_delta (two's complement) */
-	AGG_F_SCHED,		/* sum: nr_switches; sum2: ops ending with a fatal signal */
+#define PFNMAP_FIELD(id, bit, ...)	AGG_F_##id = bit,
+#include "pfnmap_fields.def"
 	AGG_F_MAX,
 };
 
@@ -85,7 +75,7 @@ struct agg_stats {
 	__u64		sum[AGG_F_MAX];
 	__u64		sum2[AGG_F_MAX];
 	__u64		sum3[AGG_F_MAX];
-	__u32		max_retries;
+	__u64		max_retries;
 	__u64		max_retry_ns;		/* longest time spent retrying */
 	__u64		zap_gap_neg;		/* zaps that began before the fault-in ended */
 	__u32		last_zap_tid;		/* zapper of the latest attributed race */
@@ -123,6 +113,17 @@ void agg_total_kind(const struct agg *a, int kind, struct agg_stats *out);
 void agg_stats_merge(struct agg_stats *dst, const struct agg_stats *src);
 /* Most frequent errno of a group, 0 if none. */
 int agg_top_errno(const struct agg_stats *s);
+/* A counter of the registry as a group sums it up (see reg_value). */
+__u64 agg_counter_value(const struct agg_stats *s, const struct reg_counter *c);
+static inline bool agg_known(const struct agg_stats *s, int field)
+{
+	return s->known[field] > 0;
+}
+/*
+ * An empty group says 0, not unknown, for the fields its source could
+ * see (can_see: PFNMAP_V_* set): marks them known.
+ */
+void agg_mark_visible(struct agg_stats *s, __u16 can_see);
 
 /* Names: "vfio_pin", "uffd_copy", ...; NULL for an unknown value. */
 const char *pfnmap_kind_name(int kind);

@@ -24,6 +24,7 @@
 #include "session.h"
 #include "targets.h"
 #include "agg.h"
+#include "registry.h"
 
 struct hook_state {
 	int			source;		/* PFNMAP_S_* chosen */
@@ -87,11 +88,6 @@ static void why_add(char *buf, size_t len, const char *fmt, ...)
 	va_end(ap);
 }
 
-static bool is_uffd_hook(int id)
-{
-	return (id >= H_UFFD_RETRY && id <= H_UFFD_MMAP_RELOCK) ||
-	       id == H_UFFD_INSTALL || id == H_UFFD_GET_VMA;
-}
 
 /* One candidate's story: "func: why not fentry, why not kprobe". */
 static void why_candidate(struct hook_state *hs, const struct candidate *c,
@@ -153,7 +149,8 @@ static void plan_hook(struct session *s, const struct session_opts *o, int id)
 		return;
 	}
 	/* the uffd retry hooks count only inside a traced UFFDIO_* */
-	if (hk->kind < 0 && is_uffd_hook(id) && !s->h[H_UFFD_COPY].source) {
+	if (hk->kind < 0 && hk->family == PFNMAP_FAM_UFFD &&
+	    !s->h[H_UFFD_COPY].source) {
 		why_add(hs->why, sizeof(hs->why), "not needed: uffd_copy not traced");
 		return;
 	}
@@ -345,24 +342,30 @@ static int attach_tp(struct session *s, int slot, const char *name)
 	return s->tp_links[slot] ? 0 : -errno;
 }
 
-/* The hook that records a kind, -1 if none (vfio_map_dma). */
-static int hook_of_kind(int kind)
-{
-	int h;
-
-	if (kind == PFNMAP_K_FOLLOW_PFNMAP)
-		return H_FOLLOW;
-	if (kind == PFNMAP_K_FIXUP_USER_FAULT)
-		return H_FIXUP;
-	for (h = 0; h < H_MAX; h++)
-		if (hooks[h].kind == kind)
-			return h;
-	return -1;
-}
-
 static bool wanted_kind(const struct session_opts *o, int kind)
 {
 	return !o->kinds || (o->kinds & (1U << kind));
+}
+
+/*
+ * A hook is planned if its kind was asked for, or if it also counts
+ * inside the operations of a family asked for (follow and fixup: inside
+ * pins as well as on their own).
+ */
+static bool wanted_hook(const struct session_opts *o, int id)
+{
+	const struct hook *hk = &hooks[id];
+	const struct reg_kind *own = reg_kind(hk->kind);
+	int k;
+
+	if (!own || wanted_kind(o, hk->kind))
+		return true;
+	if (own->family == hk->family)
+		return false;
+	for (k = 0; k < PFNMAP_K_MAX; k++)
+		if (reg_kind_in(k, hk->family) && wanted_kind(o, k))
+			return true;
+	return false;
 }
 
 /* Kinds without their function fall back to the ioctl they come from. */
@@ -532,14 +535,12 @@ static void plan_all(struct session *s, const struct session_opts *o)
 
 	find_features(s);
 	for (id = 0; id < H_MAX; id++) {
-		int k = hooks[id].kind;
-
 		if (o->force_syscall) {
 			why_add(s->h[id].why, sizeof(s->h[id].why),
 				"fentry and kprobe disabled (--mode syscall)");
 			continue;
 		}
-		if (k >= 0 && !wanted_kind(o, k)) {
+		if (!wanted_hook(o, id)) {
 			why_add(s->h[id].why, sizeof(s->h[id].why),
 				"not requested (-k)");
 			continue;
@@ -726,31 +727,19 @@ void session_hook_report(struct session *s, int id, struct hook_report *r)
 	r->why = hs->why;
 }
 
-/* The hook whose absence leaves a field unknown, -1 if none. */
-static int hook_of_field(__u16 field)
+const char *session_field_why(struct session *s, int kind, int field)
 {
-	switch (field) {
-	case PFNMAP_V_FOLLOW:	return H_FOLLOW;
-	case PFNMAP_V_FIXUP:	return H_FIXUP;
-	case PFNMAP_V_ABORTS:	return H_UFFD_CHANGED;
-	case PFNMAP_V_FAULTS:	return H_BAR_FAULT;
-	case PFNMAP_V_ZAP_ATTR:	return H_ZAP;
-	case PFNMAP_V_ZERO_PAGES: return H_VFIO_GET_PFNS;
-	}
-	return -1;
-}
-
-const char *session_field_why(struct session *s, int kind, __u16 field)
-{
+	char buf[200];
 	const char *why = field_missing_why(kind, field, s->attached,
-					    s->feats);
-	int h = hook_of_field(field);
+					    s->feats, buf, sizeof(buf));
+	int h = field_missing_hook(kind, field, s->attached);
 
-	if (!why || h < 0 || !s->h[h].why[0])
-		return why;
-	snprintf(s->field_why, sizeof(s->field_why), "%s (%s)", why,
-		 s->h[h].why);
-	return s->field_why;
+	if (why && h >= 0 && s->h[h].why[0])
+		snprintf(s->field_why, sizeof(s->field_why), "%s (%s)", why,
+			 s->h[h].why);
+	else if (why)
+		snprintf(s->field_why, sizeof(s->field_why), "%s", why);
+	return why ? s->field_why : NULL;
 }
 
 int session_prog_stats(struct session *s, __u64 *run_ns, __u64 *run_cnt)

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * names.c - names of record kinds, sources and errnos, both ways.
+ * names.c - names of record kinds (from the registry), sources and errnos,
+ * both ways.
  *
  * The errno table is ours, not strerror(): reports show the kernel's
  * symbolic names, including the kernel-internal errnos (>= 512) that
@@ -14,18 +15,6 @@
 #include "agg.h"
 
 #define ARRAY_SIZE(x)	(sizeof(x) / sizeof((x)[0]))
-
-static const char *const kind_names[PFNMAP_K_MAX] = {
-	[PFNMAP_K_VFIO_PIN]		= "vfio_pin",
-	[PFNMAP_K_FOLLOW_PFNMAP]	= "follow_pfnmap",
-	[PFNMAP_K_FIXUP_USER_FAULT]	= "fixup_user_fault",
-	[PFNMAP_K_UFFD_COPY]		= "uffd_copy",
-	[PFNMAP_K_UFFD_ZEROPAGE]	= "uffd_zeropage",
-	[PFNMAP_K_UFFD_CONTINUE]	= "uffd_continue",
-	[PFNMAP_K_UFFD_POISON]		= "uffd_poison",
-	[PFNMAP_K_VFIO_MAP_DMA]		= "vfio_map_dma",
-	[PFNMAP_K_VFIO_ZAP]		= "vfio_zap",
-};
 
 static const char *const source_names[PFNMAP_S_MAX] = {
 	[PFNMAP_S_NONE]		= "none",
@@ -137,12 +126,19 @@ static int name_index(const char *const *names, size_t n, const char *name,
 
 const char *pfnmap_kind_name(int kind)
 {
-	return name_at(kind_names, ARRAY_SIZE(kind_names), kind);
+	const struct reg_kind *k = reg_kind(kind);
+
+	return k ? k->name : NULL;
 }
 
 int pfnmap_kind_parse(const char *name)
 {
-	return name_index(kind_names, ARRAY_SIZE(kind_names), name, strcmp);
+	int k;
+
+	for (k = 0; name && k < PFNMAP_K_MAX; k++)
+		if (reg_kinds[k].name && !strcmp(reg_kinds[k].name, name))
+			return k;
+	return -1;
 }
 
 const char *pfnmap_source_name(int source)

@@ -14,7 +14,6 @@
 #include "agg.h"
 #include "export.h"
 #include "json.h"
-#include "targets.h"
 
 /* ---- string map --------------------------------------------------------- */
 
@@ -165,74 +164,31 @@ const char *ret_label(char *buf, size_t len, __s64 ret)
 	return buf;
 }
 
-/* The counters of a record, with the validity bit that vouches for each. */
-static const struct counter {
-	__u16		bit;
-	const char	*name;
-	size_t		off;
-	__u8		size;		/* bytes */
-	bool		is_signed;
-} counters[] = {
-#define C(bit, field, sgn) \
-	{ bit, #field, offsetof(struct pfnmap_event, field), \
-	  sizeof(((struct pfnmap_event *)0)->field), sgn }
-	C(PFNMAP_V_PAGES, pages, false),
-	C(PFNMAP_V_RETRIES, retries, false),
-	C(PFNMAP_V_FOLLOW, follow_calls, false),
-	C(PFNMAP_V_FOLLOW, follow_fails, false),
-	C(PFNMAP_V_FIXUP, fixup_calls, false),
-	C(PFNMAP_V_FIXUP, fixup_fails, false),
-	C(PFNMAP_V_FIXUP, fixup_unlocked, false),
-	C(PFNMAP_V_ZAP_RACES, zap_races, false),
-	C(PFNMAP_V_ABORTS, retry_aborts, false),
-	C(PFNMAP_V_FAULTS, bar_faults, false),
-	/* ABI 2 */
-	C(PFNMAP_V_ZAP_ATTR, zap_tid, false),
-	C(PFNMAP_V_ZAP_ATTR, zaps_attributed, false),
-	C(PFNMAP_V_ZAP_ATTR, zap_gap_ns, true),
-	C(PFNMAP_V_RETRY_TIME, retry_ns, false),
-	C(PFNMAP_V_SEQ, seq_aborts, false),
-	C(PFNMAP_V_SEQ, seq_spurious, false),
-	C(PFNMAP_V_EAGAIN_SRC, eagain_pte, false),
-	C(PFNMAP_V_EAGAIN_SRC, eagain_changing, false),
-	C(PFNMAP_V_ZERO_PAGES, zero_pages, false),
-	C(PFNMAP_V_LOCKED, locked_delta, true),
-	C(PFNMAP_V_SCHED, nr_switches, false),
-	C(PFNMAP_V_SCHED, fatal_signal, false),
-#undef C
-};
-
-#define NR_COUNTERS	(sizeof(counters) / sizeof(counters[0]))
-
-/* A counter as printed: signed fields are sign-extended. */
-static long long counter_val(const struct pfnmap_event *e,
-			     const struct counter *c)
-{
-	const char *p = (const char *)e + c->off;
-	__u8 u8;
-	__u16 u16;
-	__u32 u32;
-	__u64 u64;
-
-	switch (c->size) {
-	case 1:
-		memcpy(&u8, p, 1);
-		return c->is_signed ? (__s8)u8 : u8;
-	case 2:
-		memcpy(&u16, p, 2);
-		return c->is_signed ? (__s16)u16 : u16;
-	case 4:
-		memcpy(&u32, p, 4);
-		return c->is_signed ? (long long)(__s32)u32 : u32;
-	}
-	memcpy(&u64, p, 8);
-	return (long long)u64;
-}
+/* The record members of the registry, in its order: CSV and Perfetto args. */
+#define for_each_member(c)						\
+	for (c = reg_counters; c < reg_counters + PFNMAP_C_MAX; c++)	\
+		if (reg_counter_is_member(c))
 
 /* A counter belongs in the output if the kind has it or the record does. */
-static bool counter_shown(const struct pfnmap_event *e, const struct counter *c)
+static bool counter_shown(const struct pfnmap_event *e,
+			  const struct reg_counter *c)
 {
-	return (kind_field_set(e->kind) | e->valid) & c->bit;
+	return (reg_kind_fields(e->kind) | e->valid) & (1U << c->field);
+}
+
+static bool counter_valid(const struct pfnmap_event *e,
+			  const struct reg_counter *c)
+{
+	return e->valid & (1U << c->field);
+}
+
+static void print_counter(FILE *f, const struct pfnmap_event *e,
+			  const struct reg_counter *c)
+{
+	if (c->is_signed)
+		fprintf(f, "%lld", (long long)reg_counter_read(e, c));
+	else
+		fprintf(f, "%llu", (unsigned long long)reg_counter_read(e, c));
 }
 
 static const char *kind_label(int kind)
@@ -312,18 +268,16 @@ static void begin_event(struct perfetto *p, struct json *j)
 
 static const char *category(int kind)
 {
-	if (kind >= PFNMAP_K_UFFD_COPY && kind <= PFNMAP_K_UFFD_POISON)
-		return "uffd";
-	if (kind == PFNMAP_K_FOLLOW_PFNMAP || kind == PFNMAP_K_FIXUP_USER_FAULT)
-		return "mm";
-	return "vfio";
+	const struct reg_kind *k = reg_kind(kind);
+
+	return k ? reg_families[k->family].category : "unknown";
 }
 
 static void slice_args(struct json *j, const struct pfnmap_event *e,
 		       const struct export_rec *r)
 {
 	char buf[24], hex[24];
-	size_t i;
+	const struct reg_counter *c;
 
 	json_key(j, "args");
 	json_obj_begin(j);
@@ -334,18 +288,16 @@ static void slice_args(struct json *j, const struct pfnmap_event *e,
 	snprintf(hex, sizeof(hex), "0x%llx", (unsigned long long)e->addr);
 	json_kv_str(j, "addr", hex);
 	json_kv_u64(j, "len", e->len);
-	for (i = 0; i < NR_COUNTERS; i++) {
-		const struct counter *c = &counters[i];
-
+	for_each_member(c) {
 		if (!counter_shown(e, c))
 			continue;
 		json_key(j, c->name);
-		if (!(e->valid & c->bit))
+		if (!counter_valid(e, c))
 			json_null(j);
 		else if (c->is_signed)
-			json_i64(j, counter_val(e, c));
+			json_i64(j, reg_counter_read(e, c));
 		else
-			json_u64(j, (__u64)counter_val(e, c));
+			json_u64(j, (__u64)reg_counter_read(e, c));
 	}
 	if (r->caller)
 		json_kv_str(j, "caller", r->caller);
@@ -515,11 +467,11 @@ void folded_print(FILE *f, const struct strmap *m)
 
 void csv_header(FILE *f)
 {
-	size_t i;
+	const struct reg_counter *c;
 
 	fputs("time_ns,start_ns,kind,source,pid,tid,comm,duration_ns,ret,errno,addr,len", f);
-	for (i = 0; i < NR_COUNTERS; i++)
-		fprintf(f, ",%s", counters[i].name);
+	for_each_member(c)
+		fprintf(f, ",%s", c->name);
 	fputs(",caller,caller_sym,cgroup_id,flags\n", f);
 }
 
@@ -547,7 +499,7 @@ void csv_row(FILE *f, const struct pfnmap_event *e, const struct export_rec *r)
 {
 	const char *src = pfnmap_source_name(e->source);
 	char buf[24];
-	size_t i;
+	const struct reg_counter *c;
 
 	fprintf(f, "%lld,%llu,%s,%s,%u,%u,", (long long)r->wall_ns,
 		(unsigned long long)e->start_ns, kind_label(e->kind),
@@ -556,14 +508,10 @@ void csv_row(FILE *f, const struct pfnmap_event *e, const struct export_rec *r)
 	fprintf(f, ",%llu,%lld,%s,0x%llx,%llu", (unsigned long long)e->duration_ns,
 		(long long)e->ret, e->ret < 0 ? ret_label(buf, sizeof(buf), e->ret) : "",
 		(unsigned long long)e->addr, (unsigned long long)e->len);
-	for (i = 0; i < NR_COUNTERS; i++) {
+	for_each_member(c) {
 		fputc(',', f);
-		if (!(e->valid & counters[i].bit))
-			continue;
-		if (counters[i].is_signed)
-			fprintf(f, "%lld", counter_val(e, &counters[i]));
-		else
-			fprintf(f, "%llu", (unsigned long long)counter_val(e, &counters[i]));
+		if (counter_valid(e, c))
+			print_counter(f, e, c);
 	}
 	fputc(',', f);
 	if (e->caller)

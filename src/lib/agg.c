@@ -350,74 +350,52 @@ static void stats_count_errno(struct agg_stats *s, __s64 ret)
 		s->err_other++;
 }
 
-static void stats_field(struct agg_stats *s, enum agg_field f, __u64 v, __u64 v2, __u64 v3)
+/* The counters the registry sums up (RV_SUM) or keeps the largest of. */
+static void stats_count_counters(struct agg_stats *s,
+				 const struct pfnmap_event *e)
 {
-	s->known[f]++;
-	s->sum[f] += v;
-	s->sum2[f] += v2;
-	s->sum3[f] += v3;
+	__u64 *sums[3] = { s->sum, s->sum2, s->sum3 };
+	const struct reg_counter *c;
+	__u64 v, *p;
+
+	for (c = reg_counters; c < reg_counters + PFNMAP_C_MAX; c++) {
+		if (!(e->valid & (1U << c->field)))
+			continue;
+		v = (__u64)reg_counter_read(e, c);
+		if (c->value == RV_SUM) {
+			sums[c->slot][c->field] += v;
+		} else if (c->value == RV_MAX) {
+			p = (__u64 *)((char *)s + c->aoff);
+			if (v > *p)
+				*p = v;
+		}
+	}
 }
 
-static void stats_count_retries(struct agg_stats *s, __u32 r)
+/* Distributions of single fields: retries, and the zap races' zaps. */
+static void stats_count_dists(struct agg_stats *s, const struct pfnmap_event *e)
 {
-	stats_field(s, AGG_F_RETRIES, r, 0, 0);
-	s->retry_dist[retry_bucket(r)]++;
-	if (r > s->max_retries)
-		s->max_retries = r;
-}
-
-/* The ABI 2 fields: what the threads ask beyond counting. */
-static void stats_count_v2(struct agg_stats *s, const struct pfnmap_event *e,
-			   unsigned int v)
-{
-	if (v & PFNMAP_V_ZAP_ATTR) {
-		stats_field(s, AGG_F_ZAP_ATTR, e->zaps_attributed, 0, 0);
-		if (e->zaps_attributed)
-			s->last_zap_tid = e->zap_tid;
-		if (e->zaps_attributed && e->zap_gap_ns < 0)
-			s->zap_gap_neg++;
-		else if (e->zaps_attributed)
-			hist_add(&s->zap_gap, (__u64)e->zap_gap_ns);
-	}
-	if (v & PFNMAP_V_RETRY_TIME) {
-		stats_field(s, AGG_F_RETRY_TIME, e->retry_ns, 0, 0);
-		if (e->retry_ns > s->max_retry_ns)
-			s->max_retry_ns = e->retry_ns;
-	}
-	if (v & PFNMAP_V_SEQ)
-		stats_field(s, AGG_F_SEQ, e->seq_aborts, e->seq_spurious, 0);
-	if (v & PFNMAP_V_EAGAIN_SRC)
-		stats_field(s, AGG_F_EAGAIN_SRC, e->eagain_pte,
-			    e->eagain_changing, 0);
-	if (v & PFNMAP_V_ZERO_PAGES)
-		stats_field(s, AGG_F_ZERO_PAGES, e->zero_pages, 0, 0);
-	if (v & PFNMAP_V_LOCKED)
-		stats_field(s, AGG_F_LOCKED, (__u64)(__s64)e->locked_delta, 0, 0);
-	if (v & PFNMAP_V_SCHED)
-		stats_field(s, AGG_F_SCHED, e->nr_switches, e->fatal_signal, 0);
+	if (e->valid & PFNMAP_V_RETRIES)
+		s->retry_dist[retry_bucket(e->retries)]++;
+	if (!(e->valid & PFNMAP_V_ZAP_ATTR) || !e->zaps_attributed)
+		return;
+	s->last_zap_tid = e->zap_tid;
+	if (e->zap_gap_ns < 0)
+		s->zap_gap_neg++;
+	else
+		hist_add(&s->zap_gap, (__u64)e->zap_gap_ns);
 }
 
 /* Only the counters the record vouches for (e->valid) are added. */
 static void stats_count_fields(struct agg_stats *s, const struct pfnmap_event *e)
 {
-	unsigned int v = e->valid;
+	int f;
 
-	if (v & PFNMAP_V_PAGES)
-		stats_field(s, AGG_F_PAGES, e->pages, 0, 0);
-	if (v & PFNMAP_V_RETRIES)
-		stats_count_retries(s, e->retries);
-	if (v & PFNMAP_V_FOLLOW)
-		stats_field(s, AGG_F_FOLLOW, e->follow_calls, e->follow_fails, 0);
-	if (v & PFNMAP_V_FIXUP)
-		stats_field(s, AGG_F_FIXUP, e->fixup_calls, e->fixup_fails,
-			    e->fixup_unlocked);
-	if (v & PFNMAP_V_ZAP_RACES)
-		stats_field(s, AGG_F_ZAP_RACES, e->zap_races, 0, 0);
-	if (v & PFNMAP_V_ABORTS)
-		stats_field(s, AGG_F_ABORTS, e->retry_aborts, 0, 0);
-	if (v & PFNMAP_V_FAULTS)
-		stats_field(s, AGG_F_FAULTS, e->bar_faults, 0, 0);
-	stats_count_v2(s, e, v);
+	for (f = 0; f < AGG_F_MAX; f++)
+		if (e->valid & (1U << f))
+			s->known[f]++;
+	stats_count_counters(s, e);
+	stats_count_dists(s, e);
 }
 
 static void stats_time_range(struct agg_stats *s, __u64 first, __u64 last)
@@ -499,6 +477,37 @@ void agg_total_kind(const struct agg *a, int kind, struct agg_stats *out)
 	for (i = 0; i < a->count; i++)
 		if (a->groups[i]->key.kind == kind)
 			agg_stats_merge(out, a->groups[i]);
+}
+
+__u64 agg_counter_value(const struct agg_stats *s, const struct reg_counter *c)
+{
+	const void *p = (const char *)s + c->aoff;
+	const __u64 *sums[3] = { s->sum, s->sum2, s->sum3 };
+
+	switch (c->value) {
+	case RV_SUM:
+		return sums[c->slot][c->field];
+	case RV_MAX:
+	case RV_CNT:
+		return *(const __u64 *)p;
+	case RV_P50:
+		return hist_percentile(p, 50);
+	case RV_HMAX:
+		return ((const struct lat_hist *)p)->max;
+	default:
+		return 0;
+	}
+}
+
+void agg_mark_visible(struct agg_stats *s, __u16 can_see)
+{
+	int f;
+
+	if (s->ops)
+		return;
+	for (f = 0; f < AGG_F_MAX; f++)
+		if (can_see & (1U << f))
+			s->known[f] = 1;
 }
 
 /* Ties go to the smallest errno; errnos past AGG_ERRNO_MAX never win. */

@@ -170,7 +170,7 @@ static void print_text(struct session *s, struct agg *agg, __u64 elapsed)
 		agg_total_kind(agg, k, &t);
 		if (!m->source && !t.ops)
 			continue;
-		stats_mark_visible(&t, m->valid);
+		agg_mark_visible(&t, m->valid);
 		fmt_field(pages, sizeof(pages), &t, AGG_F_PAGES, 0);
 		fmt_field(retr, sizeof(retr), &t, AGG_F_RETRIES, 0);
 		fmt_lat(p50, sizeof(p50), &t.lat, 50);
