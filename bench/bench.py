@@ -86,7 +86,7 @@ def host_cmd(v, loop, out, tag, pin):
         return tool + [FLOOR] + FLOOR_TARGETS + ["--stats", "-o",
                        os.path.join(out, f"floor-{tag}.json"), "--"] + lp
     if v == "c":
-        return tool + [PFNMAP, "record", "-f", "-o",
+        return tool + [PFNMAP, "record", "--self-cost", "-f", "-o",
                        os.path.join(out, "tmp.data"), "--"] + lp
     if v == "e":
         return tool + [PFNMAP, "stat", "--json", "-o",
@@ -282,7 +282,7 @@ def host(out):
         ["git", "-C", ROOT, "describe", "--always", "--dirty"],
         stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True).stdout.strip()
     info["bpf_sha256"] = subprocess.run(
-        ["sha256sum", os.path.join(ROOT, "bpf/pfnmap.bpf.c")],
+        "cat bpf/*.h bpf/*.bpf.c | sha256sum", shell=True, cwd=ROOT,
         stdout=subprocess.PIPE, text=True).stdout.split()[0][:12]
     p = subprocess.run([PFNMAP, "probe", "--json"], stdout=subprocess.PIPE,
                        stderr=subprocess.DEVNULL, text=True)
@@ -577,9 +577,9 @@ class Report:
                  f"{' '.join(self.info.get('load_start', []))} at the start, "
                  f"{' '.join(self.info.get('load_end', []))} after the host part), "
                  f"{self.info.get('date', '?')}.  Host part: pfnmap "
-                 f"{self.info.get('version', '?')} (bpf/pfnmap.bpf.c sha256 "
+                 f"{self.info.get('version', '?')} (bpf/ sha256 "
                  f"{self.info.get('bpf_sha256', '?')}); guest part: "
-                 + " (bpf/pfnmap.bpf.c sha256 ".join(
+                 + " (bpf/ sha256 ".join(
                      (self.read(os.path.join(os.path.dirname(self.hostdir.rstrip("/")),
                                             "guest-version")).split() + ["?", "?"])[:2])
                  + ").  The BPF side changes often, and its cost with it.")
@@ -594,8 +594,9 @@ class Report:
         self.out("Variants, interleaved (each repetition runs them back to back, "
                  "in a rotated order): **a** no tracing, **b** the floor: empty "
                  "BPF programs on the same attach points as pfnmap "
-                 "(bench/floor.bpf.c), **c** `pfnmap record` as shipped "
-                 "(BPF_ENABLE_STATS on), **d** the matching bpftrace script, "
+                 "(bench/floor.bpf.c), **c** `pfnmap record --self-cost` "
+                 "(BPF_ENABLE_STATS on, as record ran by default before "
+                 "--self-cost), **d** the matching bpftrace script, "
                  "**e** `pfnmap stat` (same BPF programs, no stats), **bs** "
                  "the floor with BPF_ENABLE_STATS.  The loop times itself "
                  "(bench/ioctl_loop.c): tool start-up and exit are never in the "
@@ -764,7 +765,7 @@ class Report:
                      "a record can wrap around): a 4 MiB ring counts 8 MiB "
                      "once it has been filled around.")
         L.append("")
-        L.append("## What would reach the targets (proposals for bpf/ and user/)")
+        L.append("## What would reach the targets (proposals for bpf/ and src/)")
         L.append("")
         L.append("1. **No syscall tracepoints in fentry mode.** Catch the UFFDIO_* "
                  "calls that fail early with fentry/fexit on the userfaultfd ioctl "

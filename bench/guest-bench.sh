@@ -3,7 +3,7 @@
 # mode).  Runs bench/ioctl_loop under each variant, interleaved:
 #   a   no tracing
 #   b   floor: empty programs on pfnmap's attach points (floor-targets)
-#   c   pfnmap record (as shipped: with BPF_ENABLE_STATS)
+#   c   pfnmap record --self-cost (BPF_ENABLE_STATS on: its BPF run time)
 #   d   the matching bpftrace script (uffd_retry.bt, pfnmap_zap.bt)
 #   e   pfnmap stat (the same BPF programs, no BPF_ENABLE_STATS)
 #   bs  floor with BPF_ENABLE_STATS (what stats cost an empty program)
@@ -63,7 +63,7 @@ run() {
 	b) floor $FLOOR -- ioctl_loop "$@" >/tmp/loop.out 2>/tmp/loop.err ;;
 	bs) floor --stats -o "$out/floor-$tag.json" $FLOOR -- ioctl_loop "$@" \
 		>/tmp/loop.out 2>/tmp/loop.err ;;
-	c) pfnmap record -f -o /tmp/bench.data -- ioctl_loop "$@" \
+	c) pfnmap record --self-cost -f -o /tmp/bench.data -- ioctl_loop "$@" \
 		>/tmp/loop.out 2>"$out/record-$tag.txt" ;;
 	e) pfnmap stat --json -o "$out/stat-$tag.json" -- ioctl_loop "$@" \
 		>/tmp/loop.out 2>/tmp/loop.err ;;
@@ -116,7 +116,7 @@ series() {
 	[ "$pops" -gt 0 ] || return 0
 	# every program's run count and time, inside one record session
 	# (-n PROGS_OPS comes last: it wins)
-	pfnmap record -f -o /tmp/progs.data -- sh -c \
+	pfnmap record --self-cost -f -o /tmp/progs.data -- sh -c \
 		"ioctl_loop $* -n $pops >/dev/null; floor --list >$out/progs-$sb.txt" \
 		2>"$out/record-$sb-progs.txt"
 }

@@ -78,7 +78,7 @@ if [ -z "${BENCH_SKIP_GUEST:-}" ]; then
 	done
 	rm -rf "$OUT/guest"
 	# the guest has no git: say here what it runs
-	echo "$(git describe --always --dirty 2>/dev/null) $(sha256sum bpf/pfnmap.bpf.c | cut -c1-12)" \
+	echo "$(git describe --always --dirty 2>/dev/null) $(cat bpf/*.h bpf/*.bpf.c | sha256sum | cut -c1-12)" \
 		>"$OUT/guest-version"
 	tests/vm/run-guest.sh -k 7.3 -t "${BENCH_GUEST_TIMEOUT:-1500}" -o "$OUT/guest" \
 		-c "${envs}/opt/pfnmap/guest-bench.sh" -- \

@@ -153,7 +153,7 @@ struct pfnmap_event {
 /* Indexes of the per-CPU counters array (map "stats"). */
 enum pfnmap_stat {
 	PFNMAP_STAT_RB_DROPS = 0,	/* bpf_ringbuf_reserve() failed */
-	PFNMAP_STAT_TASK_FULL,		/* per-task state map full */
+	PFNMAP_STAT_TASK_FULL,		/* no task state: storage_get failed */
 	PFNMAP_STAT_MAX,
 };
 
@@ -171,6 +171,17 @@ struct pfnmap_op_layout {
 	__u8	uaddr_off;		/* ioctl view: offsets in the UAPI struct */
 	__u8	ulen_off;
 	__u8	udone_off;		/* 0: none, done = len on success */
+};
+
+/*
+ * ioctl_fill[kind] (.bss): the kind's function is traced, and the ioctls
+ * that never reached it are recorded from the ioctl by the syscall
+ * tracepoints, or by the fexit of the userfaultfd ioctl handler.
+ */
+enum pfnmap_ioctl_fill {
+	PFNMAP_FILL_NONE = 0,
+	PFNMAP_FILL_TP,
+	PFNMAP_FILL_FEXIT,
 };
 
 /* Filters, set in .rodata before load. */

@@ -7,39 +7,55 @@
 #     the guests boot (build/kernels/SERIES, via tests/vm/fetch-kernel.sh);
 #  2. builds vfio_iommu_type1.ko out of tree twice with the same headers
 #     and compiler: from the pristine source (stock) and with PATCH applied;
-#  3. boots the guest twice, with the stock and with the patched module,
-#     each running the same reproducer (same duration and seed) under
-#     pfnmap stat --json;
-#  4. prints `pfnmap diff stock patched` (both stat tables when the diff
-#     command is missing) and checks what the patch is meant to change.
+#  3. boots ONE guest and runs the reproducer R times with each module,
+#     interleaved stock/patched in ABBA order (stock, patched, patched,
+#     stock, ...), the module swapped with rmmod/insmod before every run
+#     (tests/vm/diff_runs_guest.sh): run-to-run noise is measured, a drift
+#     falls on both sides, and R = 5 costs minutes, not a boot per run;
+#  4. prints `pfnmap diff` of the R stock runs against the R patched ones
+#     (a rank test across runs) and checks what the patch is meant to
+#     change, run by run;
+#  5. with -A K, then K A/A comparisons of R runs against R runs of the
+#     stock module, reloaded the same way, in the same guest, checked by
+#     tests/vm/diff_aa_check.sh (false calls at most 2 of K per row).
 #
 # Options:
 #   -k SERIES   kernel series (default: from the patch name, else 6.12);
 #               only 6.12 builds here: for a kernel built with a newer gcc
 #               (7.3: gcc 14) the stock and the patched file are only
 #               compiled (-fsyntax-only), nothing is booted
-#   -d SECS     reproducer duration (default 20)
-#   -s SEED     reproducer seed (default 1)
-#   -w CMD      workload (default "pfnmap-stress vfio-race -d SECS --seed SEED";
-#               the checks expect a zap-race reproducer)
-#   -t SECS     guest test timeout (default 240)
-#   -r N        attempts per guest when a run dies in the harness or times
-#               out (default 2; every failed attempt is reported; a
-#               workload stuck in the kernel fails at once)
+#   -R N        runs per side (default 5: the rank test needs 4 at alpha
+#               0.05; 5 reaches p = 2/252 = 0.008)
+#   -d SECS     reproducer duration per run (default 10)
+#   -s SEED     seed of the first pair of runs; pair i uses SEED + i - 1,
+#               the same for its stock and its patched run (default 1)
+#   -w CMD      workload (default "pfnmap-stress vfio-race -d SECS --seed
+#               {seed}"; {seed} is replaced per run; the checks expect a
+#               zap-race reproducer)
+#   -P ARGS     options of pfnmap stat in the guest (default "-k
+#               vfio_pin,vfio_zap": under TCG attaching every kind costs
+#               6.5 s a run, these two 3.4 s)
+#   -A K        also K A/A comparisons, stock against stock (default 0)
+#   -D SECS     reproducer duration of the A/A runs (default: -d)
+#   -S          short, for scripts/test-all.sh: -R 4 -d 2 -A 10 -D 1
+#   -t SECS     guest test timeout (default: from the number of runs)
+#   -r N        attempts when the guest dies in the harness or times out
+#               (default 2; every failed attempt is reported; a workload
+#               stuck in the kernel fails at once)
 #   -o DIR      output dir (default build/patches/validate/PATCHNAME)
 #   -q ARG      extra QEMU argument for tests/vm/run-guest.sh (repeatable)
 #   -B          build the two modules only, boot nothing
 #   -h          this text
 #
-# The guests run under single-threaded TCG ($PFNMAP_ACCEL, default
-# tcg,thread=single, as tests/vm/run-guest.sh): with multi-threaded TCG the
-# race wedges the guest (a vCPU's timer interrupts stop).
+# $PFNMAP, $PFNMAP_STATIC and $STRESS name the pfnmap binaries to use
+# (default: build/pfnmap, build/static/pfnmap, build/pfnmap-stress, made
+# here).  The guest runs under single-threaded TCG ($PFNMAP_ACCEL,
+# default tcg,thread=single, as tests/vm/run-guest.sh): with
+# multi-threaded TCG the race wedges the guest.
 #
-# Exit status: 0 when both guests ran and every check passed (stock:
-# EINVAL == zap races; patched: no EINVAL, races retried, bounded, EFAULT
-# share unchanged, every MAP_DMA returned, clean dmesg); 1 when a check
-# failed; 2 on usage errors; 3 when the packages cannot be had; 125 when
-# a guest could not be run.
+# Exit status: 0 when the guest ran and every check passed; 1 when a
+# check failed; 2 on usage errors; 3 when the packages cannot be had (the
+# line "skip - ..." says so); 125 when the guest could not be run.
 set -euo pipefail
 
 PLOG_NAME=validate
@@ -49,7 +65,7 @@ ROOT=$PATCH_ROOT
 BUILD=${PFNMAP_BUILD:-$ROOT/build}
 
 usage() {
-	sed -n '2,44s/^# \{0,1\}//p' "${BASH_SOURCE[0]}"
+	sed -n '2,58s/^# \{0,1\}//p' "${BASH_SOURCE[0]}"
 	exit "${1:-0}"
 }
 
@@ -68,7 +84,7 @@ print_timings() {
 	local i
 	echo "timings:"
 	for i in "${!STEP_NAMES[@]}"; do
-		printf '  %-44s %7ss\n' "${STEP_NAMES[$i]}" "${STEP_SECS[$i]}"
+		printf '  %-50s %7ss\n' "${STEP_NAMES[$i]}" "${STEP_SECS[$i]}"
 	done
 }
 
@@ -169,252 +185,309 @@ kernel_dir() {
 	objcopy --strip-debug "$ko" "$out/modules/vfio_iommu_type1.ko"
 }
 
-# ---- guests ----------------------------------------------------------
+# ---- the guest --------------------------------------------------------
 
-guest_script() {
-	cat <<-EOF
-	#!/bin/sh
-	# Written by patches/validate.sh: one measured run of the reproducer.
-	# /init loaded the modules from /lib/modules/pfnmap: the module
-	# file's hash says which build this guest runs.
-	ko=/lib/modules/pfnmap/vfio_iommu_type1.ko
-	[ -d /sys/module/vfio_iommu_type1 ] || echo "validate-guest: vfio_iommu_type1 is not loaded"
-	sha256sum "\$ko" | cut -c1-16 >"\$PFNMAP_OUT/module-sha"
-	echo "validate-guest: vfio_iommu_type1.ko \$(cat "\$PFNMAP_OUT/module-sha") (want \$(cat /opt/pfnmap/want-module)), taint \$(cat /proc/sys/kernel/tainted)"
-	start=\$(cut -d' ' -f1 /proc/uptime)
-	pfnmap stat --json -o "\$PFNMAP_OUT/stat.json" -- $WORKLOAD \\
-		>"\$PFNMAP_OUT/workload.out" 2>"\$PFNMAP_OUT/workload.err"
-	rc=\$?
-	end=\$(cut -d' ' -f1 /proc/uptime)
-	echo "validate-guest: workload rc=\$rc, \$start..\$end s uptime"
-	cat "\$PFNMAP_OUT/workload.out" "\$PFNMAP_OUT/workload.err"
-	# A MAP_DMA that never returned would show as a blocked task.
-	dmesg | grep -E 'blocked for more than|hung_task|soft lockup|BUG:|WARNING:' >"\$PFNMAP_OUT/dmesg-problems.txt"
-	exit \$rc
-	EOF
+# The runs, in order (tests/vm/diff_runs_guest.sh's plan): R pairs of
+# stock and patched, ABBA, then K A/A comparisons of R pairs, ABBA.
+# A pair shares its seed.
+write_plan() {
+	local i c w seed=$SEED
+	local -a ab
+	echo "pfnmap $PFNMAP_ARGS"
+	echo "workload $WORKLOAD"
+	for ((i = 1; i <= RUNS; i++, seed++)); do
+		if ((i % 2)); then ab=(stock patched); else ab=(patched stock); fi
+		for w in "${ab[@]}"; do echo "$w-$i ko/$w.ko $seed"; done
+	done
+	((AA_K)) || return 0
+	echo "workload $AA_WORKLOAD"
+	for ((c = 1; c <= AA_K; c++)); do
+		for ((i = 1; i <= RUNS; i++, seed++)); do
+			if ((i % 2)); then ab=(a b); else ab=(b a); fi
+			for w in "${ab[@]}"; do echo "aa$c$w-$i ko/stock.ko $seed"; done
+		done
+	done
 }
 
-# run_guest NAME KDIR SRCVERSION: boots KDIR, leaves OUT/NAME/out/stat.json.
+# Runs the plan in one guest; leaves $OUT/guest/out/runs/.
 run_guest() {
-	local name=$1 kdir=$2 want=$3 try rc dir
+	local try rc dir a
 	local -a q=()
-	local a
 	for a in "${QEMU_ARGS[@]}"; do q+=(-q "$a"); done
-	echo "$want" >"$OUT/want-module"
 	for ((try = 1; try <= ATTEMPTS; try++)); do
-		dir=$OUT/$name.$try
+		dir=$OUT/guest.$try
 		rm -rf "$dir"
 		rc=0
-		"$ROOT/tests/vm/run-guest.sh" -k "$kdir" -t "$GUEST_TIMEOUT" \
-			"${q[@]}" -o "$dir" -e validate-guest.sh -- \
+		"$ROOT/tests/vm/run-guest.sh" -k "$OUT/kernel" -t "$GUEST_TIMEOUT" \
+			"${q[@]}" -o "$dir" -c 'diff_runs_guest.sh plan' -- \
 			"$PFNMAP_STATIC=pfnmap" "$STRESS=pfnmap-stress" \
-			"$OUT/validate-guest.sh=validate-guest.sh" \
-			"$OUT/want-module=want-module" \
+			"$ROOT/tests/vm/diff_runs_guest.sh" "$OUT/plan=plan" \
+			"$OUT/ko/stock.ko=ko/stock.ko" "$OUT/ko/patched.ko=ko/patched.ko" \
 			>"$dir.log" 2>&1 || rc=$?
 		sed 's/^/    | /' "$dir.log" >&2
-		if ((rc == 0)) && [[ -s $dir/out/stat.json ]]; then
-			local got
-			got=$(cat "$dir/out/module-sha" 2>/dev/null || true)
-			[[ $got == "$want" ]] ||
-				pdie "$name guest ran vfio_iommu_type1.ko '$got', not the $name build '$want'"
-			rm -rf "${OUT:?}/$name"; cp -a "$dir" "$OUT/$name"
-			ATTEMPTS_USED[$name]=$try
+		if ((rc == 0)); then
+			rm -rf "$OUT/guest"; cp -a "$dir" "$OUT/guest"
 			return 0
 		fi
-		plog "$name guest attempt $try/$ATTEMPTS failed (rc $rc; logs in $dir)"
+		plog "guest attempt $try/$ATTEMPTS failed (rc $rc; logs in $dir)"
 		# A test that survived SIGKILL is stuck in the kernel (a MAP_DMA
 		# that never returns): that is a result, not a flaky boot.
 		if [[ -s $dir/out/guest-stuck.txt ]]; then
 			sed 's/^/    | /' "$dir/out/guest-stuck.txt" >&2
-			echo "not ok - $name: the workload got stuck in the kernel ($dir/out/guest-stuck.txt)"
-			PDIE_RC=1 pdie "$name guest: workload stuck in the kernel"
+			echo "not ok - validate: the workload got stuck in the kernel ($dir/out/guest-stuck.txt)"
+			PDIE_RC=1 pdie "workload stuck in the kernel"
 		fi
-		FAILED_ATTEMPTS+=("$name#$try rc=$rc $dir")
+		FAILED_ATTEMPTS+=("#$try rc=$rc $dir")
 	done
 	return 1
 }
 
-# ---- comparison ------------------------------------------------------
+# ---- comparison and checks -------------------------------------------
 
-# Prints both stat JSONs side by side (when `pfnmap diff` is missing).
-side_by_side() {
-	python3 - "$1" "$2" <<-'EOF'
-	import json, sys
-	a, b = (json.load(open(p)) for p in sys.argv[1:3])
-	print("%-17s %-22s %14s %14s" % ("kind", "field", "stock", "patched"))
-	for kind in ("vfio_pin", "follow_pfnmap", "fixup_user_fault"):
-	    ka, kb = a.get(kind) or {}, b.get(kind) or {}
-	    keys = [k for k in ka if not isinstance(ka[k], (dict, list))]
-	    keys += [k for k in kb if k not in keys and not isinstance(kb[k], (dict, list))]
-	    for k in keys:
-	        print("%-17s %-22s %14s %14s" % (kind, k, ka.get(k), kb.get(k)))
-	    errs = sorted(set((ka.get("errors") or {}) | (kb.get("errors") or {})))
-	    for e in errs:
-	        print("%-17s %-22s %14s %14s" % (kind, "errors." + e,
-	              (ka.get("errors") or {}).get(e, 0), (kb.get("errors") or {}).get(e, 0)))
-	EOF
+# side NAME: the stat JSONs of NAME's runs (stock or patched), in $RUNDIR
+side() {
+	local i
+	for ((i = 1; i <= RUNS; i++)); do echo "$1-$i.json"; done
 }
 
-# checks STOCK PATCHED: the assertions, "ok - ..." / "not ok - ...".
+# Every run measured the module it says (the hash of the file inserted).
+check_modules() {
+	local w i got bad=0
+	for w in stock patched; do
+		for ((i = 1; i <= RUNS; i++)); do
+			got=$(cat "$RUNDIR/$w-$i.sha" 2>/dev/null || true)
+			[[ $got == "${SHA[$w]}" ]] || { bad=1; plog "$w-$i ran '$got', not ${SHA[$w]}"; }
+		done
+	done
+	if ((bad)); then
+		echo "not ok - every run measured its module (stock ${SHA[stock]}, patched ${SHA[patched]})"
+	else
+		echo "ok - every run measured its module: $RUNS x stock ${SHA[stock]}, $RUNS x patched ${SHA[patched]}"
+	fi
+	return $bad
+}
+
+# pfnmap diff of the stock runs against the patched ones: the table, and
+# its JSON for the checks.  The gate: 1 when a patched run has EINVAL.
+compare() {
+	local -a args=()
+	local f drc=0
+	for f in $(side stock); do args+=(-b "$f"); done
+	for f in $(side patched); do args+=(-n "$f"); done
+	# in the runs' directory: the table names them, not their path
+	(cd "$RUNDIR" && "$PFNMAP" diff --fail-if 'vfio_pin.EINVAL>0' "${args[@]}") \
+		>"$OUT/diff.txt" 2>&1 || drc=$?
+	(cd "$RUNDIR" && "$PFNMAP" diff --json "${args[@]}") >"$OUT/diff.json" 2>/dev/null || true
+	cat "$OUT/diff.txt"
+	echo
+	case $drc in
+	0) echo "ok - pfnmap diff --fail-if 'vfio_pin.EINVAL>0': passes" ;;
+	1) echo "not ok - pfnmap diff --fail-if 'vfio_pin.EINVAL>0': a patched run has EINVAL" ;;
+	*) echo "not ok - pfnmap diff failed (exit $drc)" ;;
+	esac
+	((drc == 0))
+}
+
+# checks: the assertions on every run, "ok - ..." / "not ok - ...".
 checks() {
-	python3 - "$1" "$2" "$OUT/stock/out/workload.out" "$OUT/patched/out/workload.out" \
-		"$OUT/stock/out/dmesg-problems.txt" "$OUT/patched/out/dmesg-problems.txt" <<-'EOF'
+	python3 - "$RUNDIR" "$RUNS" "$OUT/diff.json" <<-'EOF'
 	import json, os, sys
-	sa, sb = (json.load(open(p)) for p in sys.argv[1:3])
-	def wl(p):
+	rundir, runs, diff = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+	def load(p, default):
+	    try:
+	        with open(p) as f:
+	            return json.load(f)
+	    except (OSError, ValueError):
+	        return default
+	def workload(p):
 	    try:
 	        for line in open(p):
-	            line = line.strip()
-	            if line.startswith("{"):
+	            if line.strip().startswith("{"):
 	                return json.loads(line)
-	    except OSError:
+	    except (OSError, ValueError):
 	        pass
 	    return {}
-	wa, wb = wl(sys.argv[3]), wl(sys.argv[4])
-	def slurp(p):
-	    try:
-	        return open(p).read().strip()
-	    except OSError:
-	        return ""
-	pa, pb = (slurp(p) for p in sys.argv[5:7])
-	a, b = sa["vfio_pin"], sb["vfio_pin"]
-	ea, eb = a.get("errors") or {}, b.get("errors") or {}
+	def side(w):
+	    return [(load("%s/%s-%d.json" % (rundir, w, i), {}).get("vfio_pin") or {},
+	             workload("%s/%s-%d.out" % (rundir, w, i)),
+	             open("%s/%s-%d.dmesg" % (rundir, w, i)).read().strip()
+	             if os.path.exists("%s/%s-%d.dmesg" % (rundir, w, i)) else "?")
+	            for i in range(1, runs + 1)]
+	stock, patched = side("stock"), side("patched")
 	fails = 0
 	def check(ok, msg):
 	    global fails
 	    print(("ok - " if ok else "not ok - ") + msg)
 	    fails += not ok
-	n = lambda d, k: d.get(k) or 0
-	check(n(ea, "EINVAL") > 0,
-	      "stock: the reproducer hit the zap race (vfio_pin EINVAL %d)" % n(ea, "EINVAL"))
-	check(n(ea, "EINVAL") == n(a, "zap_races"),
-	      "stock: every vfio_pin EINVAL is a zap race (EINVAL %d, zap_races %d)"
-	      % (n(ea, "EINVAL"), n(a, "zap_races")))
-	check(n(eb, "EINVAL") == 0,
-	      "patched: no vfio_pin EINVAL (%d; zap_races %d)" % (n(eb, "EINVAL"), n(b, "zap_races")))
-	check(n(b, "retries") >= n(b, "zap_races") > 0,
-	      "patched: every zap race retried (retries %s, zap_races %s)" % (b.get("retries"), b.get("zap_races")))
+	n = lambda d, k: (d or {}).get(k) or 0
+	err = lambda p, e: n(p.get("errors"), e)
+	einval = [err(p, "EINVAL") for p, _, _ in stock]
+	races = [n(p, "zap_races") for p, _, _ in stock]
+	check(sum(einval) > 0,
+	      "stock: the reproducer hit the zap race (vfio_pin EINVAL per run %s)" % einval)
+	check(einval == races,
+	      "stock: every vfio_pin EINVAL is a zap race, run by run (EINVAL %s, zap_races %s)"
+	      % (einval, races))
+	check(all(err(p, "EINVAL") == n(w.get("errors"), "EINVAL") and w.get("maps")
+	          for p, w, _ in stock),
+	      "stock: the workload's own EINVAL counts match pfnmap's (%s vs %s)"
+	      % ([n(w.get("errors"), "EINVAL") for _, w, _ in stock], einval))
+	pe = [err(p, "EINVAL") for p, _, _ in patched]
+	pr = [n(p, "zap_races") for p, _, _ in patched]
+	pt = [n(p, "retries") for p, _, _ in patched]
+	check(sum(pe) == 0, "patched: no vfio_pin EINVAL in any run (%s; zap_races %s)" % (pe, pr))
+	check(sum(pr) > 0 and all(t >= r for t, r in zip(pt, pr)),
+	      "patched: every zap race retried, run by run (retries %s, zap_races %s)" % (pt, pr))
 	bound = os.environ.get("RETRY_BOUND") or "?"
-	check(b.get("max_retries") is not None and
-	      (bound == "?" or b["max_retries"] <= int(bound)),
+	mr = [p.get("max_retries") for p, _, _ in patched]
+	check(None not in mr and (bound == "?" or max(mr) <= int(bound)),
 	      "patched: max retries per pin %s, within the patch's bound of %s per page lookup"
-	      % (b.get("max_retries"), bound))
-	fa = n(ea, "EFAULT") / max(n(a, "count"), 1)
-	fb = n(eb, "EFAULT") / max(n(b, "count"), 1)
-	check(abs(fa - fb) < 0.05,
-	      "patched: EFAULT share unchanged (%.1f%% of %d pins vs %.1f%% of %d)"
-	      % (100 * fa, n(a, "count"), 100 * fb, n(b, "count")))
-	check(wb.get("maps", 0) > 0 and wb.get("maps") == wb.get("ok", 0) + sum((wb.get("errors") or {}).values()),
-	      "patched: every MAP_DMA returned (%s maps, %s ok, errors %s)"
-	      % (wb.get("maps"), wb.get("ok"), json.dumps(wb.get("errors"))))
-	check(wa.get("maps", 0) > 0 and n(wa.get("errors") or {}, "EINVAL") == n(ea, "EINVAL"),
-	      "stock: the workload's own EINVAL count matches pfnmap's (%s vs %d)"
-	      % ((wa.get("errors") or {}).get("EINVAL"), n(ea, "EINVAL")))
-	check(not pb, "patched: no hung-task/lockup/BUG/WARNING in dmesg" + (": " + pb if pb else ""))
-	check(not pa, "stock: no hung-task/lockup/BUG/WARNING in dmesg" + (": " + pa if pa else ""))
+	      % (mr, bound))
+	share = lambda s: (sum(err(p, "EFAULT") for p, _, _ in s) /
+	                   max(sum(n(p, "count") for p, _, _ in s), 1))
+	check(abs(share(stock) - share(patched)) < 0.05,
+	      "patched: EFAULT share unchanged (%.1f%% of stock pins vs %.1f%%, all runs)"
+	      % (100 * share(stock), 100 * share(patched)))
+	check(all(w.get("maps", 0) > 0 and
+	          w.get("maps") == w.get("ok", 0) + sum((w.get("errors") or {}).values())
+	          for _, w, _ in patched),
+	      "patched: every MAP_DMA returned, every run (maps %s)" % [w.get("maps") for _, w, _ in patched])
+	for name, s in (("patched", patched), ("stock", stock)):
+	    bad = [d for _, _, d in s if d]
+	    check(not bad, "%s: no hung-task/lockup/BUG/WARNING in dmesg during its runs%s"
+	          % (name, ": " + " | ".join(bad) if bad else ""))
+	# what the rank test across runs concluded, in the right direction
+	rows = {r["metric"]: r for r in load(diff, {}).get("rows", []) if r["kind"] == "vfio_pin"}
+	for metric, want in (("EINVAL", "better"), ("retries", "worse")):
+	    r = rows.get(metric) or {}
+	    check(r.get("verdict") == want,
+	          "pfnmap diff, %d runs a side: vfio_pin %s/op %s (p %s, %s)"
+	          % (runs, metric, r.get("verdict"), r.get("p_value"), r.get("test")))
 	sys.exit(1 if fails else 0)
 	EOF
 }
 
+# The A/A comparisons of the stock module against itself.
+check_aa() {
+	local i c s bad=0 got
+	for ((c = 1; c <= AA_K; c++)); do
+		for s in a b; do
+			for ((i = 1; i <= RUNS; i++)); do
+				got=$(cat "$RUNDIR/aa$c$s-$i.sha" 2>/dev/null || true)
+				[[ $got == "${SHA[stock]}" ]] || bad=1
+			done
+		done
+	done
+	((!bad)) || echo "not ok - [$KREL] A/A: a run did not measure the stock module"
+	PFNMAP=$PFNMAP "$ROOT/tests/vm/diff_aa_check.sh" "$RUNDIR" "$AA_K" "$RUNS" \
+		"$KREL" && ((!bad))
+}
+
 # ---- main ------------------------------------------------------------
 
-main() {
-	local series='' secs=20 seed=1 workload='' build_only=0
-	GUEST_TIMEOUT=240 ATTEMPTS=2 OUT=''
+parse_args() {
+	local short=0 aa_secs=''
+	SERIES='' SECS=10 SEED=1 WORKLOAD='' BUILD_ONLY=0 RUNS=5 AA_K=0
+	PFNMAP_ARGS='-k vfio_pin,vfio_zap'
+	GUEST_TIMEOUT='' ATTEMPTS=2 OUT=''
 	QEMU_ARGS=()
-	while getopts 'k:d:s:w:t:r:o:q:Bh' opt; do
+	while getopts 'k:R:d:s:w:P:A:D:St:r:o:q:Bh' opt; do
 		case $opt in
-		k) series=$OPTARG ;;
-		d) secs=$OPTARG ;;
-		s) seed=$OPTARG ;;
-		w) workload=$OPTARG ;;
+		k) SERIES=$OPTARG ;;
+		R) RUNS=$OPTARG ;;
+		d) SECS=$OPTARG ;;
+		s) SEED=$OPTARG ;;
+		w) WORKLOAD=$OPTARG ;;
+		P) PFNMAP_ARGS=$OPTARG ;;
+		A) AA_K=$OPTARG ;;
+		D) aa_secs=$OPTARG ;;
+		S) short=1 ;;
 		t) GUEST_TIMEOUT=$OPTARG ;;
 		r) ATTEMPTS=$OPTARG ;;
 		o) OUT=$OPTARG ;;
 		q) QEMU_ARGS+=("$OPTARG") ;;
-		B) build_only=1 ;;
+		B) BUILD_ONLY=1 ;;
 		h) usage 0 ;;
 		*) usage 2 ;;
 		esac
 	done
 	shift $((OPTIND - 1))
 	(($# == 1)) || usage 2
-	local patch
-	patch=$(realpath "$1")
-	[[ -f $patch ]] || { plog "no such patch: $1"; exit 2; }
-	[[ -n $series ]] || series=$(patch_series "$patch")
-	export PFNMAP_ACCEL=${PFNMAP_ACCEL:-tcg,thread=single}
-	WORKLOAD=${workload:-"pfnmap-stress vfio-race -d $secs --seed $seed"}
-	local pname
-	pname=$(basename "$patch" .patch)
-	OUT=${OUT:-$PATCH_BUILD/validate/$pname}
-	mkdir -p "$OUT"
-	OUT=$(realpath "$OUT")
-	declare -gA ATTEMPTS_USED=()
-	FAILED_ATTEMPTS=()
-	local t_all
-	t_all=$(date +%s)
+	if ((short)); then
+		RUNS=4 SECS=2 AA_K=10 aa_secs=1
+	fi
+	[[ $RUNS =~ ^[1-9][0-9]*$ && $AA_K =~ ^[0-9]+$ ]] || usage 2
+	PATCH=$(realpath "$1")
+	[[ -f $PATCH ]] || { plog "no such patch: $1"; exit 2; }
+	[[ -n $SERIES ]] || SERIES=$(patch_series "$PATCH")
+	if [[ -z $WORKLOAD ]]; then
+		WORKLOAD="pfnmap-stress vfio-race -d $SECS --seed {seed}"
+		AA_WORKLOAD="pfnmap-stress vfio-race -d ${aa_secs:-$SECS} --seed {seed}"
+	else
+		AA_WORKLOAD=$WORKLOAD	# -D is for the default workload
+	fi
+	# a run costs its workload, pfnmap's start and a module swap
+	GUEST_TIMEOUT=${GUEST_TIMEOUT:-$((120 + 2 * RUNS * (SECS + 20) + 2 * AA_K * RUNS * (${aa_secs:-$SECS} + 20)))}
+}
 
-	step_begin "guest kernel $series (tests/vm/fetch-kernel.sh)"
-	"$ROOT/tests/vm/fetch-kernel.sh" "$series" >&2 ||
-		PDIE_RC=3 pdie "cannot fetch the $series kernel"
-	KERNEL_DIR=$BUILD/kernels/$series
-	local pkg kver krel
-	read -r pkg kver krel <"$KERNEL_DIR/VERSION"
+# The packages, the pristine and the patched file, both modules (or,
+# for a kernel this gcc cannot build for, both files compile-checked).
+# Returns 1 after a compile-check: nothing to boot.
+build_modules() {
+	local kver kdir f w kgcc ogcc
+	local -a files
+	step_begin "guest kernel $SERIES (tests/vm/fetch-kernel.sh)"
+	"$ROOT/tests/vm/fetch-kernel.sh" "$SERIES" >&2 ||
+		unavailable "cannot fetch the $SERIES kernel"
+	KERNEL_DIR=$BUILD/kernels/$SERIES
+	read -r _ kver KREL <"$KERNEL_DIR/VERSION"
 	step_end
 
-	step_begin "packages for $krel ($kver)"
-	apt_setup || PDIE_RC=3 pdie "no package index"
-	local kdir
-	kdir=$(headers_tree "$krel" "$kver") || PDIE_RC=3 pdie "cannot get the headers of $krel"
-	local -a files
-	mapfile -t files < <(patch_files "$patch")
-	((${#files[@]})) || pdie "$patch touches no existing file"
-	local f
+	step_begin "packages for $KREL ($kver)"
+	apt_setup || unavailable "no package index"
+	kdir=$(headers_tree "$KREL" "$kver") || unavailable "cannot get the headers of $KREL"
+	mapfile -t files < <(patch_files "$PATCH")
+	((${#files[@]})) || pdie "$PATCH touches no existing file"
 	for f in "${files[@]}"; do
 		[[ $f == drivers/vfio/vfio_iommu_type1.c ]] ||
-			pdie "$patch touches $f: only drivers/vfio/vfio_iommu_type1.c is rebuilt here"
+			pdie "$PATCH touches $f: only drivers/vfio/vfio_iommu_type1.c is rebuilt here"
 	done
 	rm -rf "$OUT/src"
-	pristine_files "$series" "$kver" "$OUT/src/stock" \
+	pristine_files "$SERIES" "$kver" "$OUT/src/stock" \
 		drivers/vfio/vfio_iommu_type1.c drivers/vfio/vfio.h ||
-		PDIE_RC=3 pdie "cannot get linux-source-$series $kver"
+		unavailable "cannot get linux-source-$SERIES $kver"
 	step_end
 
-	step_begin "apply $(basename "$patch")"
+	step_begin "apply $(basename "$PATCH")"
 	cp -a "$OUT/src/stock" "$OUT/src/patched"
 	# Inside a git work tree (build/ is in pfnmap's) git apply would skip,
 	# silently, every path outside the current directory: stop the
 	# repository discovery at the tree itself.
 	(cd "$OUT/src/patched" && export GIT_CEILING_DIRECTORIES=$OUT/src &&
-		git apply --check "$patch" && git apply "$patch") ||
-		pdie "$patch does not apply to linux-source-$series $kver"
+		git apply --check "$PATCH" && git apply "$PATCH") ||
+		pdie "$PATCH does not apply to linux-source-$SERIES $kver"
 	! cmp -s "$OUT/src/stock/drivers/vfio/vfio_iommu_type1.c" \
 		"$OUT/src/patched/drivers/vfio/vfio_iommu_type1.c" ||
-		pdie "$patch changed nothing in drivers/vfio/vfio_iommu_type1.c"
+		pdie "$PATCH changed nothing in drivers/vfio/vfio_iommu_type1.c"
 	mkdir -p "$OUT/build"
-	local w
 	for w in stock patched; do
 		rm -rf "$OUT/build/$w"; mkdir -p "$OUT/build/$w"
 		cp "$OUT/src/$w/drivers/vfio/"{vfio_iommu_type1.c,vfio.h} "$OUT/build/$w/"
 	done
 	step_end
 
-	local -A srcv=()
-	local kgcc ogcc
 	kgcc=$(kernel_gcc_major "$kdir") ogcc=$(our_gcc_major)
 	if [[ -n $kgcc ]] && ((kgcc > ogcc)) && ! command -v "x86_64-linux-gnu-gcc-$kgcc" >/dev/null; then
-		plog "$krel was built with gcc $kgcc, this machine has gcc $ogcc: no module can be built"
+		plog "$KREL was built with gcc $kgcc, this machine has gcc $ogcc: no module can be built"
 		plog "for it here; compiling the stock and the patched file only (nothing is booted)"
 		for w in stock patched; do
 			step_begin "compile-check $w vfio_iommu_type1.c (gcc $ogcc, -fsyntax-only)"
 			compile_check "$w" "$kdir" "$OUT/build/$w"
 			step_end
 		done
-		print_timings
-		echo "compile-check: both files compile against the $krel headers (gcc $ogcc, -fsyntax-only);"
+		echo "compile-check: both files compile against the $KREL headers (gcc $ogcc, -fsyntax-only);"
 		echo "no module was built or booted: validate the change on a kernel this gcc can build (6.12)"
-		return 0
+		return 1
 	fi
 	for w in stock patched; do
 		step_begin "build $w vfio_iommu_type1.ko ($(gcc -dumpfullversion 2>/dev/null || gcc -dumpversion))"
@@ -422,80 +495,104 @@ main() {
 		plog "   $w: vermagic $(modinfo_field "$OUT/build/$w/vfio_iommu_type1.ko" vermagic)"
 		step_end
 	done
-	((!build_only)) || { print_timings; return 0; }
+}
 
-	step_begin "pfnmap (static) and pfnmap-stress"
-	# Others edit the tree: a build that fails with a binary already
-	# there is a warning (the binary is used), not the end of the run.
+# A missing package or kernel: not the patch's fault.  Says so on stdout
+# for the suite's tally.
+unavailable() {
+	echo "skip - validate: $*"
+	PDIE_RC=3 pdie "$*"
+}
+
+# pfnmap (static, for the guest), pfnmap and pfnmap-stress: $PFNMAP... or
+# made here.  Others edit the tree: a build that fails with a binary
+# already there is a warning (the binary is used), not the end.
+binaries() {
 	local t
-	for t in "OUTPUT=build/static STATIC=1 build/static/pfnmap" build/pfnmap-stress build/pfnmap; do
-		# shellcheck disable=SC2086 # t is a word list
-		if ! make -C "$ROOT" -s $t >"$OUT/make.log" 2>&1; then
-			[[ -x $ROOT/${t##* } ]] || { cat "$OUT/make.log" >&2; pdie "make $t failed"; }
-			plog "warning: make $t failed (log: $OUT/make.log); using the existing ${t##* }"
-		fi
-	done
-	PFNMAP_STATIC=$ROOT/build/static/pfnmap
-	STRESS=$ROOT/build/pfnmap-stress
-	guest_script >"$OUT/validate-guest.sh"
-	chmod +x "$OUT/validate-guest.sh"
+	if [[ -z ${PFNMAP_STATIC:-} ]]; then
+		for t in "OUTPUT=build/static STATIC=1 build/static/pfnmap" build/pfnmap-stress build/pfnmap; do
+			# shellcheck disable=SC2086 # t is a word list
+			if ! make -C "$ROOT" -s $t >"$OUT/make.log" 2>&1; then
+				[[ -x $ROOT/${t##* } ]] || { cat "$OUT/make.log" >&2; pdie "make $t failed"; }
+				plog "warning: make $t failed (log: $OUT/make.log); using the existing ${t##* }"
+			fi
+		done
+	fi
+	PFNMAP_STATIC=$(realpath "${PFNMAP_STATIC:-$ROOT/build/static/pfnmap}")
+	PFNMAP=$(realpath "${PFNMAP:-$ROOT/build/pfnmap}")
+	STRESS=$(realpath "${STRESS:-$ROOT/build/pfnmap-stress}")
+}
+
+# The guest's kernel (stock module loaded at boot), both modules and the
+# plan; SHA[stock], SHA[patched]: what the guest must report.
+stage() {
+	local w
+	kernel_dir "$OUT/kernel" "$OUT/build/stock/vfio_iommu_type1.ko"
+	mkdir -p "$OUT/ko"
+	declare -gA SHA=()
 	for w in stock patched; do
-		kernel_dir "$OUT/kernel-$w" "$OUT/build/$w/vfio_iommu_type1.ko"
-		srcv[$w]=$(sha256sum "$OUT/kernel-$w/modules/vfio_iommu_type1.ko" | cut -c1-16)
+		objcopy --strip-debug "$OUT/build/$w/vfio_iommu_type1.ko" "$OUT/ko/$w.ko"
+		SHA[$w]=$(sha256sum "$OUT/ko/$w.ko" | cut -c1-16)
 	done
-	[[ ${srcv[stock]} != "${srcv[patched]}" ]] || pdie "the stock and the patched module are the same file"
+	[[ ${SHA[stock]} != "${SHA[patched]}" ]] || pdie "the stock and the patched module are the same file"
+	write_plan >"$OUT/plan"
+}
+
+# A failure the checks did not print (a build, the guest) still makes a
+# "not ok" line for the suite's tally; 3 (no packages) said "skip".
+# shellcheck disable=SC2317 # called from the EXIT trap
+report_exit() {
+	local rc=$?
+	((rc == 0 || rc == 3)) ||
+		echo "not ok - validate: $(basename "${PATCH:-patch}") exited $rc (see its log)"
+}
+
+main() {
+	trap report_exit EXIT
+	parse_args "$@"
+	export PFNMAP_ACCEL=${PFNMAP_ACCEL:-tcg,thread=single}
+	local pname t_all rc=0
+	pname=$(basename "$PATCH" .patch)
+	OUT=${OUT:-$PATCH_BUILD/validate/$pname}
+	mkdir -p "$OUT"
+	OUT=$(realpath "$OUT")
+	RUNDIR=$OUT/guest/out/runs
+	FAILED_ATTEMPTS=()
+	t_all=$(date +%s)
+
+	build_modules || { print_timings; return 0; }
+	((!BUILD_ONLY)) || { print_timings; return 0; }
+	step_begin "pfnmap (static) and pfnmap-stress"
+	binaries
+	stage
 	step_end
 
-	local failed=0
-	for w in stock patched; do
-		step_begin "guest $krel, $w module: $WORKLOAD"
-		run_guest "$w" "$OUT/kernel-$w" "${srcv[$w]}" || failed=1
-		step_end
-	done
-	if ((failed)); then
+	step_begin "guest $KREL: $((2 * RUNS * (1 + AA_K))) runs, module swapped before each"
+	if ! run_guest; then
 		print_timings
-		PDIE_RC=125 pdie "a guest run failed on every attempt: ${FAILED_ATTEMPTS[*]}"
+		echo "not ok - validate: the guest failed on every attempt: ${FAILED_ATTEMPTS[*]}"
+		PDIE_RC=125 pdie "the guest failed on every attempt"
 	fi
+	step_end
 
-	local rc=0
 	echo
-	echo "== $(basename "$patch") on $krel: $WORKLOAD (seed $seed, ${secs}s)"
-	echo "   stock   $OUT/stock/out/stat.json (module ${srcv[stock]}, attempt ${ATTEMPTS_USED[stock]})"
-	echo "   patched $OUT/patched/out/stat.json (module ${srcv[patched]}, attempt ${ATTEMPTS_USED[patched]})"
-	for w in stock patched; do
-		echo "   $w workload: $(grep -h '^{' "$OUT/$w/out/workload.out" | head -n1)"
-	done
+	echo "== $(basename "$PATCH") on $KREL: $RUNS runs a side, ABBA, of: $WORKLOAD"
+	echo "   seeds $SEED..$((SEED + RUNS - 1)), one per stock/patched pair; runs in $RUNDIR"
 	echo
-	local gate=''
-	if "$ROOT/build/pfnmap" diff --help >/dev/null 2>&1; then
-		# The gate: 1 when NEW still has an EINVAL from vfio_pin.
-		local drc=0
-		"$ROOT/build/pfnmap" diff --fail-if 'vfio_pin.EINVAL>0' \
-			"$OUT/stock/out/stat.json" "$OUT/patched/out/stat.json" \
-			>"$OUT/diff.txt" 2>&1 || drc=$?
-		cat "$OUT/diff.txt"
-		case $drc in
-		0) gate="ok - pfnmap diff --fail-if 'vfio_pin.EINVAL>0': passes" ;;
-		1) gate="not ok - pfnmap diff --fail-if 'vfio_pin.EINVAL>0': the patched run has EINVAL" ;;
-		*) gate="not ok - pfnmap diff failed (exit $drc)" ;;
-		esac
-	else
-		echo "(pfnmap diff is not built: both stat outputs side by side)"
-		side_by_side "$OUT/stock/out/stat.json" "$OUT/patched/out/stat.json" |
-			tee "$OUT/diff.txt"
-	fi
-	echo
-	RETRY_BOUND=$(sed -n 's/^+#define VFIO_PFNMAP_MAX_RETRIES[[:space:]]*\([0-9]*\).*/\1/p' "$patch" | head -n1) \
-		checks "$OUT/stock/out/stat.json" "$OUT/patched/out/stat.json" |
-		tee "$OUT/checks.txt" || rc=1
-	if [[ -n $gate ]]; then
-		echo "$gate" | tee -a "$OUT/checks.txt"
-		[[ $gate == ok* ]] || rc=1
+	check_modules || rc=1
+	compare || rc=1
+	RETRY_BOUND=$(sed -n 's/^+#define VFIO_PFNMAP_MAX_RETRIES[[:space:]]*\([0-9]*\).*/\1/p' "$PATCH" | head -n1) \
+		checks | tee "$OUT/checks.txt" || rc=1
+	if ((AA_K)); then
+		echo
+		echo "== A/A: $AA_K comparisons of $RUNS stock runs against $RUNS, ABBA, of: $AA_WORKLOAD"
+		check_aa | tee "$OUT/aa.txt" || rc=1
 	fi
 	((${#FAILED_ATTEMPTS[@]} == 0)) ||
 		echo "note: failed guest attempts (retried): ${FAILED_ATTEMPTS[*]}"
 	echo
 	print_timings
+	cat "$RUNDIR/timing.txt" >"$OUT/timing.txt" 2>/dev/null || true
 	echo "total: $(($(date +%s) - t_all))s; everything is in $OUT"
 	return $rc
 }

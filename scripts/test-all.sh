@@ -89,6 +89,14 @@ host() {
 	done
 }
 
+# The host part again, against build/asan/pfnmap (ASan + UBSan): any
+# sanitizer report fails (tests/sanitize.sh).
+asan() {
+	tests/sanitize.sh "$results/asan"
+	local rc=$?
+	[ "$rc" -le 1 ] || echo "not ok - [asan] tests/sanitize.sh crashed (exit $rc)"
+}
+
 # One kernel: boot, run the guest suite, check its files here.
 vm() {
 	local k=$1 out=$results/vm-$k rc
@@ -142,7 +150,7 @@ kernels_md() {
 summary() {
 	local row p=0 f=0 s=0
 	printf '\n%-8s %7s %7s %7s\n' "ROW" "PASSED" "FAILED" "SKIPPED"
-	for row in build unit host $KERNELS; do
+	for row in build unit host asan $KERNELS patch; do
 		[ -n "${row_pass[$row]+x}" ] || continue
 		printf '%-8s %7d %7d %7d\n' "$row" "${row_pass[$row]}" \
 			"${row_fail[$row]}" "${row_skip[$row]}"
@@ -159,10 +167,12 @@ tally build build
 if [ "${row_fail[build]}" -eq 0 ]; then
 	tally unit unit
 	tally host host
+	tally asan asan
 	if [ -z "${SKIP_VM:-}" ]; then
 		for k in $KERNELS; do
 			tally "$k" vm "$k"
 		done
+		[[ " $KERNELS " != *" 6.12 "* ]] || tally patch patches/validate.sh -S patches/0001-vfio-type1-retry-follow_pfnmap_start-when-PFNMAP-is-zapped.patch
 	fi
 fi
 kernels_md

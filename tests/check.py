@@ -13,7 +13,9 @@ import os
 import sys
 
 OP_KINDS = ["vfio_pin", "uffd_copy", "uffd_zeropage", "uffd_continue",
-            "uffd_poison", "vfio_map_dma"]
+            "uffd_poison", "vfio_map_dma", "uffd_move", "uffd_wp"]
+# scenarios of stress_uffd_ctl.c: their JSON names the kind they exercise
+CTL_SCENARIOS = ("uffd-move", "uffd-wp")
 
 
 class Checker:
@@ -106,6 +108,32 @@ class Checker:
         if work["scenario"] == "uffd-whatif":
             self.whatif(scen, work, s.get("seq_what_if"))
 
+    def uffd_ctl(self, scen, work, stat):
+        """UFFDIO_MOVE / _WRITEPROTECT: calls, errors and pages exactly;
+        -EAGAIN from mmap_changing where the kernel shows its source."""
+        kind = work["kind"]
+        s = self.common(scen, work, stat, kind, work["ops"])
+        self.eq(scen, f"{kind}.pages", s.get("pages"), work["done_pages"])
+        src = s.get("eagain_sources") or {}
+        self.known_eq(scen, kind, "eagain_sources", src.get("mmap_changing"),
+                      work.get("expected_eagain_mmap_changing", 0),
+                      f"{kind}.eagain_sources.mmap_changing")
+        self.known_eq(scen, kind, "eagain_sources",
+                      src.get("pte_offset_map_lock"), 0,
+                      f"{kind}.eagain_sources.pte_offset_map_lock")
+
+    def unsupported(self, scen, err):
+        """Exit 3: the workload cannot run here.  A kernel without
+        UFFDIO_MOVE must be one whose probe reports uffd_move absent."""
+        why = (err.strip().splitlines() or ["no reason given"])[-1]
+        if "no UFFDIO_MOVE" in why:
+            k = self.probe.get("kinds", {}).get("uffd_move", {})
+            absent = k.get("mode") == "none" and "UFFDIO_MOVE" in (k.get("why") or "")
+            self.say("ok" if absent else "not ok", scen,
+                     f"uffd_move reported absent by probe: {k.get('mode')}, "
+                     f"because {k.get('why')}")
+        self.say("skip", scen, f"NOT RUN on this kernel: {why}")
+
     def whatif(self, scen, work, seq):
         """A mm_lock_seq check aborts retries only when something took
         the mmap write lock meanwhile: never in the control, some with
@@ -175,6 +203,11 @@ class Checker:
         self.known_eq(scen, "vfio_pin", "zap_races", s.get("zap_races"), 0)
 
     def scenario(self, scen):
+        rc_file = os.path.join(self.outdir, scen + ".rc")
+        if open(rc_file).read().strip() == "3":
+            err = os.path.join(self.outdir, scen + ".err")
+            return self.unsupported(
+                scen, open(err).read() if os.path.exists(err) else "")
         work, stat = self.load(scen + ".work.json"), self.load(scen + ".stat.json")
         if work is None or stat is None:
             err = os.path.join(self.outdir, scen + ".err")
@@ -182,7 +215,9 @@ class Checker:
             self.say("not ok", scen, "no output: " + (msg or "missing files"))
             return
         try:
-            if work["scenario"].startswith("uffd-"):
+            if work["scenario"] in CTL_SCENARIOS:
+                self.uffd_ctl(scen, work, stat)
+            elif work["scenario"].startswith("uffd-"):
                 self.uffd(scen, work, stat)
             else:
                 self.vfio(scen, work, stat)

@@ -9,6 +9,7 @@
 #include <sys/utsname.h>
 #include "agg.h"
 #include "cmds.h"
+#include "errors.h"
 #include "json.h"
 #include "targets.h"
 #include "trace_opts.h"
@@ -25,9 +26,12 @@ static void usage(FILE *f)
 "see it.  Nothing is left attached.\n"
 "\n"
 "  -j, --json          one JSON object\n"
-TRACE_OPTS_HELP
+);
+	trace_mode_help(f);
+	fprintf(f,
 "\n"
-"Exit status: 0 if probing ran (whatever it found), 1 on error.\n");
+"Exit status: 0 if probing ran (whatever it found), 1 on error, 2 on a\n"
+"usage error.\n");
 }
 
 static const char *source_label(int src)
@@ -150,16 +154,16 @@ int cmd_probe(int argc, char **argv)
 	static const struct option longopts[] = {
 		{ "json", no_argument, NULL, 'j' },
 		{ "help", no_argument, NULL, 'h' },
-		TRACE_LONGOPTS,
+		TRACE_MODE_LONGOPTS,
 		{ NULL, 0, NULL, 0 },
 	};
 	struct session_opts o = {};
 	struct session *s;
 	struct utsname u;
 	bool json = false;
-	int opt, r;
+	int opt, r, err;
 
-	while ((opt = getopt_long(argc, argv, "jh" TRACE_SHORTOPTS, longopts,
+	while ((opt = getopt_long(argc, argv, "jh" TRACE_MODE_SHORTOPTS, longopts,
 				  NULL)) != -1) {
 		if (opt == 'j') {
 			json = true;
@@ -173,12 +177,17 @@ int cmd_probe(int argc, char **argv)
 		}
 	}
 	if (optind < argc) {
-		fprintf(stderr, "pfnmap probe: unexpected argument '%s'\n",
-			argv[optind]);
+		cmd_err("unexpected argument '%s'", argv[optind]);
 		return 2;
 	}
-	if (session_open(&s, &o))
+	if (json)
+		cmd_err_json_to(stdout);
+	err = session_open(&s, &o);
+	if (err) {
+		/* the loader said why on stderr */
+		cmd_err_json("tracing could not start: %s", strerror(-err));
 		return 1;
+	}
 	uname(&u);
 	if (json)
 		print_json(s, u.release);

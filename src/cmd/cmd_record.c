@@ -7,7 +7,8 @@
  * Made for production hosts: the file is written in checksummed chunks,
  * at least once a second, so that a capture cut short by SIGKILL, power
  * loss or a full disk is still read up to its last whole chunk; its size
- * can be capped; the cost of the BPF programs is measured and printed.
+ * can be capped; on request (--self-cost) the run time of the BPF programs
+ * is measured and printed.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -25,6 +26,8 @@
 #include "agg.h"
 #include "capture.h"
 #include "cmds.h"
+#include "errors.h"
+#include "spawn.h"
 #include "trace_opts.h"
 
 #define FLUSH_NS	1000000000ULL	/* a chunk at least every second */
@@ -58,15 +61,20 @@ static void usage(FILE *f)
 "  -d, --duration S    stop recording after S seconds\n"
 "      --max-size N    stop recording before FILE grows past N bytes\n"
 "                      (suffixes K, M, G: powers of 1024)\n"
-TRACE_OPTS_HELP
+"      --self-cost     measure the run time of pfnmap's BPF programs\n"
+"                      (BPF_ENABLE_STATS: slows every BPF program of the\n"
+"                      machine a little while record runs)\n"
+);
+	trace_opts_help(f);
+	fprintf(f,
 "\n"
 "The file is created with mode 0600 and written in checksummed chunks at\n"
 "least once a second: if record is killed, at most the last second is\n"
 "lost.  SIGINT and SIGTERM end the recording cleanly.  -d, --max-size or\n"
 "a signal ending it early leave CMD running: record waits for it, and a\n"
 "signal sent to record alone (not from the terminal) is passed on to it.\n"
-"At the end record prints what it wrote, the ring-buffer drops and the\n"
-"run time of its BPF programs.\n"
+"At the end record prints what it wrote and the ring-buffer drops (with\n"
+"--self-cost: the run time of its BPF programs).\n"
 "\n"
 "Exit status: CMD's; without CMD 0; 1 if recording failed; 2 usage.\n");
 }
@@ -121,12 +129,13 @@ static __u64 parse_size(const char *s)
 
 static int parse_args(int argc, char **argv, struct rec_opts *o)
 {
-	enum { OPT_MAX_SIZE = 0x2000 };
+	enum { OPT_MAX_SIZE = 0x2000, OPT_SELF_COST };
 	static const struct option longopts[] = {
 		{ "output", required_argument, NULL, 'o' },
 		{ "force", no_argument, NULL, 'f' },
 		{ "duration", required_argument, NULL, 'd' },
 		{ "max-size", required_argument, NULL, OPT_MAX_SIZE },
+		{ "self-cost", no_argument, NULL, OPT_SELF_COST },
 		{ "help", no_argument, NULL, 'h' },
 		TRACE_LONGOPTS,
 		{ NULL, 0, NULL, 0 },
@@ -143,16 +152,18 @@ static int parse_args(int argc, char **argv, struct rec_opts *o)
 		} else if (opt == 'd') {
 			o->secs = parse_count(optarg);
 			if (o->secs <= 0) {
-				fprintf(stderr, "pfnmap record: bad duration '%s'\n", optarg);
+				cmd_err("bad duration '%s'", optarg);
 				return 2;
 			}
 		} else if (opt == OPT_MAX_SIZE) {
 			o->max_size = parse_size(optarg);
 			if (!o->max_size) {
-				fprintf(stderr, "pfnmap record: bad --max-size '%s' (bytes, or with K, M, G)\n",
+				cmd_err("bad --max-size '%s' (bytes, or with K, M, G)",
 					optarg);
 				return 2;
 			}
+		} else if (opt == OPT_SELF_COST) {
+			o->so.prog_stats = true;
 		} else if (opt == 'h') {
 			usage(stdout);
 			return 0;
@@ -163,11 +174,10 @@ static int parse_args(int argc, char **argv, struct rec_opts *o)
 		}
 	}
 	if (optind < argc && o->so.tgid) {
-		fprintf(stderr, "pfnmap record: -p and a command exclude each other\n");
+		cmd_err("-p and a command exclude each other");
 		return 2;
 	}
 	o->cmd = optind < argc ? argv + optind : NULL;
-	o->so.prog_stats = true;
 	return -1;
 }
 
@@ -182,8 +192,7 @@ static int make_room(const char *path, bool force)
 	if (lstat(path, &sb))
 		return errno == ENOENT ? 0 : -errno;
 	if (!S_ISREG(sb.st_mode)) {
-		fprintf(stderr, "pfnmap record: %s exists and is not a regular file\n",
-			path);
+		cmd_err("%s exists and is not a regular file", path);
 		return -EEXIST;
 	}
 	if (force || !sb.st_size)
@@ -191,8 +200,7 @@ static int make_room(const char *path, bool force)
 	snprintf(old, sizeof(old), "%s.old", path);
 	if (rename(path, old))
 		return -errno;
-	fprintf(stderr, "pfnmap record: renamed the existing %s to %s\n",
-		path, old);
+	cmd_warn("renamed the existing %s to %s", path, old);
 	return 0;
 }
 
@@ -202,7 +210,7 @@ static int open_output(const char *path, bool force)
 
 	if (!strcmp(path, "-")) {
 		if (isatty(STDOUT_FILENO)) {
-			fprintf(stderr, "pfnmap record: not writing a binary capture to a terminal (-o FILE)\n");
+			cmd_err("not writing a binary capture to a terminal (-o FILE)");
 			return -1;
 		}
 		return STDOUT_FILENO;
@@ -213,8 +221,8 @@ static int open_output(const char *path, bool force)
 			      O_CLOEXEC, 0600);
 	if (fd < 0) {
 		if (fd != -EEXIST)
-			fprintf(stderr, "pfnmap record: cannot create %s: %s\n",
-				path, strerror(err ? -err : errno));
+			cmd_err("cannot create %s: %s", path,
+				strerror(err ? -err : errno));
 		return -1;
 	}
 	fchmod(fd, 0600);	/* whatever the umask */
@@ -309,42 +317,6 @@ static void fill_meta(struct cap_meta *m, struct session *s, int argc,
 
 /* ---- the child ------------------------------------------------------- */
 
-/* Held on a pipe until the probes are attached, as in `pfnmap stat`. */
-static pid_t spawn_held(char **cmd, int *go_fd, bool stdout_taken)
-{
-	int p[2];
-	pid_t pid;
-	char go;
-
-	if (pipe(p))
-		return -1;
-	pid = fork();
-	if (pid)
-		goto parent;
-	close(p[1]);
-	if (read(p[0], &go, 1) != 1)
-		_exit(127);
-	close(p[0]);
-	/* the capture goes to stdout: CMD's output must not mix into it */
-	if (stdout_taken)
-		dup2(STDERR_FILENO, STDOUT_FILENO);
-	execvp(cmd[0], cmd);
-	fprintf(stderr, "pfnmap record: cannot run '%s': %s\n", cmd[0],
-		strerror(errno));
-	_exit(127);
-parent:
-	close(p[0]);
-	*go_fd = p[1];
-	return pid;
-}
-
-static int child_status(int status)
-{
-	if (WIFEXITED(status))
-		return WEXITSTATUS(status);
-	return 128 + WTERMSIG(status);
-}
-
 /* Recording is over, CMD is not: wait, passing on signals sent to us. */
 static int wait_child(pid_t pid)
 {
@@ -353,7 +325,7 @@ static int wait_child(pid_t pid)
 	for (;;) {
 		got_signal = 0;
 		if (waitpid(pid, &status, 0) == pid)
-			return child_status(status);
+			return spawn_exit_code(status);
 		if (errno != EINTR)
 			return 1;
 		if (got_signal && !signal_from_tty)
@@ -402,13 +374,12 @@ static int record_loop(struct rec_ctx *c, pid_t *child, int *status,
 	c->last_flush = now_ns();
 	for (;;) {
 		if (*child > 0 && waitpid(*child, &st, WNOHANG) == *child) {
-			*status = child_status(st);
+			*status = spawn_exit_code(st);
 			*child = 0;
 			return CAP_STOP_CMD_EXIT;
 		}
 		if (!*child && gone(o->so.tgid)) {
-			fprintf(stderr, "pfnmap record: process %u exited\n",
-				o->so.tgid);
+			cmd_warn("process %u exited", o->so.tgid);
 			return CAP_STOP_CMD_EXIT;
 		}
 		if (got_signal)
@@ -416,7 +387,7 @@ static int record_loop(struct rec_ctx *c, pid_t *child, int *status,
 		if (c->end_ns && now_ns() >= c->end_ns)
 			return CAP_STOP_DURATION;
 		if (session_poll(c->s, POLL_MS, on_record, c) < 0) {
-			fprintf(stderr, "pfnmap record: reading the ring buffer failed\n");
+			cmd_err("reading the ring buffer failed");
 			return CAP_STOP_WRITE_ERROR;
 		}
 		if (now_ns() - c->last_flush >= FLUSH_NS)
@@ -448,57 +419,75 @@ static void finish(struct rec_ctx *c, int stop)
 
 /* ---- summary --------------------------------------------------------- */
 
-static void print_kinds(const struct rec_ctx *c)
+/* " (seen: uffd_copy 900, ...)", or "" if nothing was seen. */
+static void kinds_seen(const struct rec_ctx *c, char *buf, size_t len)
 {
+	size_t off = 0;
 	char n[32];
-	int k, any = 0;
+	int k;
 
-	for (k = 0; k < PFNMAP_K_MAX; k++) {
+	buf[0] = '\0';
+	for (k = 0; k < PFNMAP_K_MAX && off < len; k++) {
 		if (!c->per_kind[k])
 			continue;
 		fmt_count(n, sizeof(n), c->per_kind[k]);
-		fprintf(stderr, "%s%s %s", any++ ? ", " : " (seen: ",
-			pfnmap_kind_name(k), n);
+		off += snprintf(buf + off, len - off, "%s%s %s",
+				off ? ", " : " (seen: ", pfnmap_kind_name(k), n);
 	}
-	fprintf(stderr, "%s\n", any ? ")" : "");
+	if (off && off < len)
+		snprintf(buf + off, len - off, ")");
 }
 
-static void print_summary(const struct rec_ctx *c, const char *path)
+static void print_run_time(const struct rec_ctx *c,
+			   const struct capw_stats *ws)
+{
+	__u64 run_ns, run_cnt;
+	char runs[32], per_rec[48] = "";
+
+	if (session_prog_stats(c->s, &run_ns, &run_cnt) || !run_cnt) {
+		cmd_warn("BPF run time not available");
+		return;
+	}
+	fmt_count(runs, sizeof(runs), run_cnt);
+	if (ws->records)
+		snprintf(per_rec, sizeof(per_rec), ", %llu ns per record",
+			 (unsigned long long)(run_ns /
+					      (ws->records + ws->unwritten)));
+	cmd_warn("BPF run time %llu ns per program run (%s runs, %.1f ms in all)%s",
+		 (unsigned long long)(run_ns / run_cnt), runs, run_ns / 1e6,
+		 per_rec);
+}
+
+/* What was written and what it cost: not an error, but not a result. */
+static void print_summary(const struct rec_ctx *c, const char *path,
+			  bool self_cost)
 {
 	struct capw_stats ws;
-	__u64 drops = session_drops(c->s), run_ns, run_cnt;
-	char recs[32], bytes[32], d[32], runs[32];
+	__u64 drops = session_drops(c->s);
+	char recs[32], bytes[32], d[32], seen[512];
 
 	capw_stats(c->w, &ws);
 	fmt_count(recs, sizeof(recs), ws.records);
 	fmt_count(bytes, sizeof(bytes), ws.bytes);
-	fprintf(stderr, "pfnmap record: %s records in %u chunk%s, %s bytes to %s",
-		recs, ws.chunks, ws.chunks == 1 ? "" : "s", bytes,
-		!strcmp(path, "-") ? "stdout" : path);
-	print_kinds(c);
+	kinds_seen(c, seen, sizeof(seen));
+	cmd_warn("%s records in %u chunk%s, %s bytes to %s%s", recs, ws.chunks,
+		 ws.chunks == 1 ? "" : "s", bytes,
+		 !strcmp(path, "-") ? "stdout" : path, seen);
 	if (ws.records)
-		fprintf(stderr, "pfnmap record: %.1f bytes per record on disk, compression %.1fx\n",
-			(double)ws.bytes / ws.records,
-			(double)ws.raw_bytes / (ws.bytes ? ws.bytes : 1));
+		cmd_warn("%.1f bytes per record on disk, compression %.1fx",
+			 (double)ws.bytes / ws.records,
+			 (double)ws.raw_bytes / (ws.bytes ? ws.bytes : 1));
 	fmt_count(d, sizeof(d), drops);
-	fprintf(stderr, "pfnmap record: %s records lost in the kernel (ring buffer or task map full)%s\n",
-		d, drops ? ": rerun with fewer kinds (-k) or a filter (-p, -c)" : "");
+	cmd_warn("%s records lost in the kernel (ring buffer full, or no memory for a task's state)%s",
+		 d, drops ? ": rerun with fewer kinds (-k) or a filter (-p, -c)" : "");
 	if (ws.unwritten) {
 		fmt_count(d, sizeof(d), ws.unwritten);
-		fprintf(stderr, "pfnmap record: %s records not written (%s)\n", d,
-			c->err == -EFBIG ? "--max-size reached" : "write failed");
+		cmd_warn("%s records not written (%s)", d,
+			 c->err == -EFBIG ? "--max-size reached" : "write failed");
 	}
-	if (session_prog_stats(c->s, &run_ns, &run_cnt) || !run_cnt) {
-		fprintf(stderr, "pfnmap record: BPF run time not available\n");
-		return;
-	}
-	fmt_count(runs, sizeof(runs), run_cnt);
-	fprintf(stderr, "pfnmap record: BPF run time %llu ns per program run (%s runs, %.1f ms in all)",
-		(unsigned long long)(run_ns / run_cnt), runs, run_ns / 1e6);
-	if (ws.records)
-		fprintf(stderr, ", %llu ns per record",
-			(unsigned long long)(run_ns / (ws.records + ws.unwritten)));
-	fprintf(stderr, "\n");
+	/* without --self-cost the kernel did not measure it: say nothing */
+	if (self_cost)
+		print_run_time(c, &ws);
 }
 
 static void say_stop(int stop, const struct rec_opts *o, int err)
@@ -507,10 +496,10 @@ static void say_stop(int stop, const struct rec_opts *o, int err)
 
 	if (stop == CAP_STOP_MAX_SIZE) {
 		fmt_count(sz, sizeof(sz), o->max_size);
-		fprintf(stderr, "pfnmap record: %s reached --max-size (%s bytes): recording stopped\n",
-			o->output, sz);
+		cmd_warn("%s reached --max-size (%s bytes): recording stopped",
+			 o->output, sz);
 	} else if (stop == CAP_STOP_WRITE_ERROR && err) {
-		fprintf(stderr, "pfnmap record: writing %s failed: %s: recording stopped; the file holds every chunk written before\n",
+		cmd_err("writing %s failed: %s: recording stopped; the file holds every chunk written before",
 			o->output, strerror(-err));
 	}
 }
@@ -528,9 +517,11 @@ static int start(struct rec_opts *o, struct rec_ctx *c, pid_t *child,
 	int fd, err;
 
 	if (o->cmd) {
-		*child = spawn_held(o->cmd, go_fd, !strcmp(o->output, "-"));
+		/* a capture on stdout: CMD's output must not mix into it */
+		*child = spawn_held(o->cmd, !strcmp(o->output, "-") ?
+				    SPAWN_STDOUT_TO_STDERR : 0, go_fd);
 		if (*child < 0) {
-			fprintf(stderr, "pfnmap record: fork: %s\n", strerror(errno));
+			cmd_err("fork: %s", strerror(errno));
 			return -1;
 		}
 		o->so.tgid = *child;
@@ -551,11 +542,10 @@ static int start(struct rec_opts *o, struct rec_ctx *c, pid_t *child,
 	if (err && fd != STDOUT_FILENO)
 		unlink(o->output);	/* not even a header: leave nothing */
 	if (err == -EFBIG)
-		fprintf(stderr, "pfnmap record: --max-size %llu is too small for even the header\n",
+		cmd_err("--max-size %llu is too small for even the header",
 			(unsigned long long)o->max_size);
 	else if (err)
-		fprintf(stderr, "pfnmap record: cannot write %s: %s\n",
-			o->output, strerror(-err));
+		cmd_err("cannot write %s: %s", o->output, strerror(-err));
 	return err ? -1 : 0;
 }
 
@@ -584,11 +574,11 @@ int cmd_record(int argc, char **argv)
 	if (start(&o, &c, &child, &go_fd, argc, argv))
 		goto out;
 	setup_signals();
-	if (child > 0 && write(go_fd, "g", 1) != 1)
+	if (child > 0 && spawn_release(&go_fd))
 		goto out;
 	if (!o.cmd)
-		fprintf(stderr, "pfnmap record: recording to %s (Ctrl-C to stop)\n",
-			strcmp(o.output, "-") ? o.output : "stdout");
+		cmd_warn("recording to %s (Ctrl-C to stop)",
+			 strcmp(o.output, "-") ? o.output : "stdout");
 	stop = record_loop(&c, &child, &status, &o);
 	finish(&c, stop);
 	if (c.err == -EFBIG)
@@ -596,21 +586,17 @@ int cmd_record(int argc, char **argv)
 	if (got_signal && !signal_from_tty && child > 0)
 		kill(child, got_signal);
 	say_stop(stop, &o, c.err);
-	print_summary(&c, o.output);
+	print_summary(&c, o.output, o.so.prog_stats);
 	if (child > 0) {
-		fprintf(stderr, "pfnmap record: recording over, waiting for '%s' (pid %d) to exit\n",
-			o.cmd[0], child);
+		cmd_warn("recording over, waiting for '%s' (pid %d) to exit",
+			 o.cmd[0], child);
 		status = wait_child(child);
 	}
 	child = 0;
 	rc = c.err && c.err != -EFBIG ? 1 : o.cmd ? status : 0;
 out:
-	if (go_fd >= 0)
-		close(go_fd);
-	if (child > 0) {
-		kill(child, SIGKILL);
-		waitpid(child, NULL, 0);
-	}
+	/* child is still set only if CMD was never let run */
+	spawn_cancel(child, &go_fd);
 	if (c.fd > STDERR_FILENO)
 		close(c.fd);
 	capw_free(c.w);

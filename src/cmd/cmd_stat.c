@@ -16,7 +16,9 @@
 #include <sys/wait.h>
 #include "agg.h"
 #include "cmds.h"
+#include "errors.h"
 #include "json.h"
+#include "spawn.h"
 #include "targets.h"
 #include "trace_opts.h"
 #include "view.h"
@@ -42,15 +44,18 @@ static void usage(FILE *f)
 "p50/p99/max.  Counters this kernel cannot show print as '-' (JSON null),\n"
 "never as 0; 'pfnmap probe' says why.  Children of CMD are followed.\n"
 "\n"
-"  -j, --json          one JSON object: a key per kind (vfio_pin,\n"
-"                      follow_pfnmap, fixup_user_fault, uffd_copy, ...),\n"
-"                      plus \"mode\" and \"lost\"\n"
+"  -j, --json          one JSON object: a key per kind (see -k), with its\n"
+"                      fields ('pfnmap list fields'), plus \"mode\" and\n"
+"                      \"lost\"\n"
 "  -d, --duration S    with -p: stop after S seconds (default: Ctrl-C)\n"
 "  -o, --output FILE   write the result to FILE instead of stdout\n"
-TRACE_OPTS_HELP
+);
+	trace_opts_help(f);
+	fprintf(f,
 "\n"
 "Records the ring buffer had no room for are counted and printed as\n"
-"'lost'.  Exit status: CMD's, or 1 if tracing failed.\n");
+"'lost'.  Exit status: CMD's (with -p: 0), 1 if tracing failed, 2 on a\n"
+"usage error (also: no process PID).\n");
 }
 
 struct stat_ctx {
@@ -81,37 +86,6 @@ static void wake_on_child_exit(void)
 	sigaction(SIGCHLD, &sa, NULL);
 }
 
-/* Child side: wait for the go byte, then become CMD. */
-static void child_exec(int fd, char **cmd)
-{
-	char go;
-
-	if (read(fd, &go, 1) != 1)
-		_exit(127);
-	close(fd);
-	execvp(cmd[0], cmd);
-	fprintf(stderr, "pfnmap stat: cannot run '%s': %s\n", cmd[0],
-		strerror(errno));
-	_exit(127);
-}
-
-static pid_t spawn_held(char **cmd, int *go_fd)
-{
-	int p[2];
-	pid_t pid;
-
-	if (pipe(p))
-		return -1;
-	pid = fork();
-	if (pid == 0) {
-		close(p[1]);
-		child_exec(p[0], cmd);
-	}
-	close(p[0]);
-	*go_fd = p[1];
-	return pid;
-}
-
 static int wait_child(struct session *s, struct stat_ctx *c, pid_t pid)
 {
 	int status = 0;
@@ -127,9 +101,7 @@ static int wait_child(struct session *s, struct stat_ctx *c, pid_t pid)
 		if (session_poll(s, 100, on_record, c) < 0)
 			return 1;
 	}
-	if (WIFEXITED(status))
-		return WEXITSTATUS(status);
-	return 128 + WTERMSIG(status);
+	return spawn_exit_code(status);
 }
 
 static void watch(struct session *s, struct stat_ctx *c, long long secs)
@@ -231,8 +203,7 @@ static int open_output(const char *path)
 {
 	out = path ? fopen(path, "w") : stdout;
 	if (!out) {
-		fprintf(stderr, "pfnmap stat: cannot write %s: %s\n", path,
-			strerror(errno));
+		cmd_err("cannot write %s: %s", path, strerror(errno));
 		return 2;
 	}
 	return -1;
@@ -261,8 +232,7 @@ static int parse_args(int argc, char **argv, struct session_opts *o,
 		} else if (opt == 'd') {
 			*secs = parse_count(optarg);
 			if (*secs <= 0) {
-				fprintf(stderr, "pfnmap stat: bad duration '%s'\n",
-					optarg);
+				cmd_err("bad duration '%s'", optarg);
 				return 2;
 			}
 		} else if (opt == 'h') {
@@ -275,13 +245,16 @@ static int parse_args(int argc, char **argv, struct session_opts *o,
 		}
 	}
 	if (optind >= argc && !o->tgid) {
-		fprintf(stderr, "pfnmap stat: give a command (-- CMD) or -p PID\n");
+		cmd_err("give a command (-- CMD) or -p PID");
 		return 2;
 	}
 	if (optind < argc && o->tgid) {
-		fprintf(stderr, "pfnmap stat: -p and a command exclude each other\n");
+		cmd_err("-p and a command exclude each other");
 		return 2;
 	}
+	/* the options are good: from here on an error is the result */
+	if (*json)
+		cmd_err_json_to(stdout);
 	return open_output(output);
 }
 
@@ -290,24 +263,27 @@ static int run_stat(struct session_opts *o, char **cmd, bool json,
 {
 	struct stat_ctx c = { .agg = agg_new(AGG_BY_KIND) };
 	struct session *s = NULL;
-	int go_fd = -1, rc = 1;
+	int go_fd = -1, rc = 1, err;
 	pid_t pid = 0;
 	__u64 t0;
 
-	if (!c.agg)
+	if (!c.agg) {
+		cmd_err("out of memory");
 		return 1;
+	}
 	if (cmd) {
-		pid = spawn_held(cmd, &go_fd);
+		pid = spawn_held(cmd, 0, &go_fd);
 		if (pid < 0) {
-			fprintf(stderr, "pfnmap stat: fork: %s\n", strerror(errno));
+			cmd_err("fork: %s", strerror(errno));
 			goto out;
 		}
 		o->tgid = pid;
 		o->follow_children = true;
 	}
-	if (session_open(&s, o)) {
-		if (pid > 0)
-			kill(pid, SIGKILL);
+	err = session_open(&s, o);
+	if (err) {
+		/* the loader said why on stderr */
+		cmd_err_json("tracing could not start: %s", strerror(-err));
 		goto out;
 	}
 	signal(SIGINT, on_signal);
@@ -315,7 +291,7 @@ static int run_stat(struct session_opts *o, char **cmd, bool json,
 	wake_on_child_exit();
 	t0 = now_ns();
 	if (pid > 0) {
-		if (write(go_fd, "g", 1) != 1)
+		if (spawn_release(&go_fd))
 			goto out;
 		rc = wait_child(s, &c, pid);
 		pid = 0;
@@ -325,7 +301,7 @@ static int run_stat(struct session_opts *o, char **cmd, bool json,
 	}
 	session_drain(s, on_record, &c);
 	if (c.err) {
-		fprintf(stderr, "pfnmap stat: out of memory aggregating records\n");
+		cmd_err("out of memory aggregating records");
 		rc = 1;
 	} else if (json) {
 		print_json(s, c.agg, now_ns() - t0, cmd);
@@ -333,15 +309,14 @@ static int run_stat(struct session_opts *o, char **cmd, bool json,
 		print_text(s, c.agg, now_ns() - t0);
 	}
 out:
-	if (go_fd >= 0)
-		close(go_fd);
-	if (pid > 0)
-		waitpid(pid, NULL, 0);
+	/* pid is still set only if CMD was never let run */
+	spawn_cancel(pid, &go_fd);
 	session_close(s);
 	agg_free(c.agg);
+	/* the result, or an error in its place, is written */
+	cmd_err_json_to(NULL);
 	if (out && out != stdout && fclose(out)) {
-		fprintf(stderr, "pfnmap stat: writing the result failed: %s\n",
-			strerror(errno));
+		cmd_err("writing the result failed: %s", strerror(errno));
 		rc = 1;
 	}
 	return rc;
@@ -357,5 +332,7 @@ int cmd_stat(int argc, char **argv)
 	r = parse_args(argc, argv, &o, &json, &secs);
 	if (r >= 0)
 		return r;
+	if (json)
+		cmd_err_json_to(out);
 	return run_stat(&o, optind < argc ? argv + optind : NULL, json, secs);
 }

@@ -1,11 +1,79 @@
 // SPDX-License-Identifier: GPL-2.0
-/* trace_opts.c - parsing of the options shared by tracing commands. */
+/*
+ * trace_opts.c - the options shared by tracing commands: parsing, and
+ * their help, whose kind list comes from the registry.
+ */
 #include <errno.h>
+#include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "agg.h"
+#include "registry.h"
 #include "trace_opts.h"
+
+#define HELP_COL	22	/* where the text of an option starts */
+#define HELP_WIDTH	76	/* longest line */
+
+/* --mode: its values, in the order of enum trace_mode. */
+enum trace_mode { MODE_AUTO, MODE_KPROBE, MODE_SYSCALL };
+const char *const trace_modes[] = { "auto", "kprobe", "syscall", NULL };
+
+void print_wrapped(FILE *f, const char *text, int col, int indent,
+		   int width)
+{
+	bool fresh = !col || col == indent;	/* no word on this line yet */
+	const char *p;
+	int n;
+
+	for (p = text; *p; p += n) {
+		p += strspn(p, " ");
+		n = strcspn(p, " ");
+		if (!n)
+			break;
+		if (!fresh && col + 1 + n > width) {
+			col = fprintf(f, "\n%*s", indent, "") - 1;
+			fresh = true;
+		}
+		if (!fresh)
+			col += fprintf(f, " ");
+		col += fprintf(f, "%.*s", n, p);
+		fresh = false;
+	}
+	fputc('\n', f);
+}
+
+void trace_opts_help(FILE *f)
+{
+	char kinds[1024] = "";
+	size_t len = 0;
+	int k, col;
+
+	for (k = 0; k < PFNMAP_K_MAX; k++) {
+		const struct reg_kind *r = reg_kind(k);
+
+		if (r && len < sizeof(kinds))
+			len += snprintf(kinds + len, sizeof(kinds) - len, "%s%s",
+					len ? ", " : "", r->name);
+	}
+	fprintf(f,
+"  -p, --pid PID       only operations of process PID (and its threads)\n"
+"  -c, --comm COMM     only tasks whose comm is COMM (max 15 chars)\n");
+	col = fprintf(f,
+"  -k, --kind K[,K..]  only these kinds ('pfnmap list' says what each is):");
+	print_wrapped(f, kinds, col, HELP_COL, HELP_WIDTH);
+	trace_mode_help(f);
+}
+
+void trace_mode_help(FILE *f)
+{
+	fprintf(f,
+"      --mode M        auto (default): fentry, else kprobe, else ioctl\n"
+"                      tracepoints; kprobe: skip fentry; syscall: ioctl\n"
+"                      tracepoints only\n"
+"  -v, --verbose       libbpf's messages (-vv: debug)\n");
+}
 
 void try_help(const char *cmd)
 {
@@ -57,6 +125,12 @@ int trace_opt(int opt, const char *arg, struct session_opts *o,
 			fprintf(stderr, "pfnmap %s: bad pid '%s'\n", cmd, arg);
 			return -1;
 		}
+		/* EPERM: it exists, it is just not ours to signal */
+		if (kill(v, 0) && errno == ESRCH) {
+			fprintf(stderr, "pfnmap %s: no such process: pid %lld\n",
+				cmd, v);
+			return -1;
+		}
 		o->tgid = v;
 		return 1;
 	case 'c':
@@ -73,13 +147,17 @@ int trace_opt(int opt, const char *arg, struct session_opts *o,
 		o->verbose++;
 		return 1;
 	case OPT_MODE:
-		if (!strcmp(arg, "syscall"))
-			o->force_syscall = true;
-		else if (!strcmp(arg, "kprobe"))
+		for (v = 0; trace_modes[v]; v++)
+			if (!strcmp(arg, trace_modes[v]))
+				break;
+		if (v == MODE_KPROBE) {
 			o->no_fentry = true;
-		else if (strcmp(arg, "auto")) {
-			fprintf(stderr, "pfnmap %s: bad --mode '%s' (auto, kprobe, syscall)\n",
-				cmd, arg);
+		} else if (v == MODE_SYSCALL) {
+			o->force_syscall = true;
+		} else if (v != MODE_AUTO) {
+			fprintf(stderr, "pfnmap %s: bad --mode '%s' (%s, %s, %s)\n",
+				cmd, arg, trace_modes[MODE_AUTO],
+				trace_modes[MODE_KPROBE], trace_modes[MODE_SYSCALL]);
 			return -1;
 		}
 		return 1;

@@ -1,35 +1,51 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * trace_opts.h - the options every tracing command shares: -p, -c, -k,
- * --mode, -v.  Commands put TRACE_LONGOPTS in their getopt_long table
- * and hand unknown short/long options to trace_opt().
+ * trace_opts.h - the options every tracing command shares: the filters
+ * -p, -c, -k and the attach options --mode, -v.  Commands put
+ * TRACE_LONGOPTS in their getopt_long table, hand unknown short/long
+ * options to trace_opt() and print their help with trace_opts_help().
+ * A command that filters nothing (probe) takes TRACE_MODE_LONGOPTS and
+ * trace_mode_help() only.
  */
 #ifndef __PFNMAP_TRACE_OPTS_H
 #define __PFNMAP_TRACE_OPTS_H
 
 #include <getopt.h>
+#include <stdio.h>
 #include "session.h"
 
 #define OPT_MODE	0x1000
 
-#define TRACE_SHORTOPTS	"p:c:k:v"
+#define TRACE_MODE_SHORTOPTS	"v"
+#define TRACE_MODE_LONGOPTS						\
+	{ "mode", required_argument, NULL, OPT_MODE },			\
+	{ "verbose", no_argument, NULL, 'v' }
+#define TRACE_SHORTOPTS	"p:c:k:" TRACE_MODE_SHORTOPTS
 #define TRACE_LONGOPTS							\
 	{ "pid", required_argument, NULL, 'p' },			\
 	{ "comm", required_argument, NULL, 'c' },			\
 	{ "kind", required_argument, NULL, 'k' },			\
-	{ "mode", required_argument, NULL, OPT_MODE },			\
-	{ "verbose", no_argument, NULL, 'v' }
+	TRACE_MODE_LONGOPTS
 
-#define TRACE_OPTS_HELP							\
-"  -p, --pid PID       only operations of process PID (and its threads)\n" \
-"  -c, --comm COMM     only tasks whose comm is COMM (max 15 chars)\n"	\
-"  -k, --kind K[,K..]  only these kinds: vfio_pin, follow_pfnmap,\n"	\
-"                      fixup_user_fault, uffd_copy, uffd_zeropage,\n"	\
-"                      uffd_continue, uffd_poison, vfio_map_dma, vfio_zap\n" \
-"      --mode M        auto (default): fentry, else kprobe, else ioctl\n" \
-"                      tracepoints; kprobe: skip fentry; syscall: ioctl\n" \
-"                      tracepoints only\n"				\
-"  -v, --verbose       libbpf's messages (-vv: debug)\n"
+/* The values of --mode, NULL-terminated (also for shell completion). */
+extern const char *const trace_modes[];
+
+/*
+ * The --help lines of these options, with the kinds of the registry
+ * (reg_kinds[]) wrapped to the width of the other lines; of --mode and
+ * -v only.
+ */
+void trace_opts_help(FILE *f);
+void trace_mode_help(FILE *f);
+
+/*
+ * Prints the blank-separated words of text on a line that has col
+ * characters already (a blank goes first unless col is 0 or indent),
+ * breaking lines before width and starting each new one at column
+ * indent; ends with a newline.
+ */
+void print_wrapped(FILE *f, const char *text, int col, int indent,
+		   int width);
 
 /* 1: handled, 0: not a trace option, -1: bad value (message printed). */
 int trace_opt(int opt, const char *arg, struct session_opts *o,

@@ -5,7 +5,7 @@
  * C form.
  *
  *	file header	magic, versions, TLV metadata, crc32
- *	chunk ...	header (counts, drops so far, crc32s) + zlib data
+ *	chunk ...	header (counts, drops so far, crc32s) + zstd or zlib data
  *	trailer		totals, final drops, crc32
  *
  * All integers are little-endian, records included.  The writer
@@ -24,7 +24,8 @@
 #include "pfnmap.h"
 
 #define CAP_MAGIC		"PFNMAPCF"	/* 8 bytes, no NUL */
-#define CAP_VERSION		1
+/* 2: chunks may be zstd (CAP_CF_ZSTD); format 1 (zlib only) is read too */
+#define CAP_VERSION		2
 #define CAP_FIXED_LEN		32	/* file header before the TLVs */
 #define CAP_HEADER_MAX		(1U << 20)
 #define CAP_CHUNK_MAGIC		0x4b434650U	/* "PFCK" */
@@ -37,7 +38,8 @@
 
 /* Chunk flags */
 #define CAP_CF_SHUFFLE		(1U << 0)	/* byte-transposed records */
-#define CAP_CF_KNOWN		CAP_CF_SHUFFLE
+#define CAP_CF_ZSTD		(1U << 1)	/* a zstd frame, else zlib */
+#define CAP_CF_KNOWN		(CAP_CF_SHUFFLE | CAP_CF_ZSTD)
 
 /* Header TLV tags; a reader skips tags it does not know. */
 enum cap_tag {
@@ -109,7 +111,8 @@ struct cap_writer;
 
 struct cap_writer_opts {
 	__u32		chunk_records;	/* 0: CAP_CHUNK_RECORDS */
-	int		level;		/* zlib level, 0: default of the format */
+	int		level;		/* codec level, 0: default of the format */
+	bool		zlib;		/* zlib chunks (older readers), not zstd */
 	__u64		max_bytes;	/* 0: no limit */
 	bool		writeback;	/* start writeback of every chunk */
 };

@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <zlib.h>
+#include <zstd.h>
 #include "capture.h"
 
 #define REC_SIZE	sizeof(struct pfnmap_event)
@@ -32,6 +33,7 @@ struct reader {
 	cap_record_cb		cb;
 	void			*ctx;
 	__u8			*raw;		/* decompressed chunk */
+	ZSTD_DCtx		*zd;		/* made at the first zstd chunk */
 	__u8			*flat;		/* un-shuffled chunk */
 	size_t			cap;		/* of raw and flat */
 	__u32			next_seq;
@@ -163,7 +165,7 @@ static void parse_items(struct reader *r, size_t end)
 
 static bool ours(const struct cap_info *info)
 {
-	return info->version == CAP_VERSION &&
+	return info->version >= 1 && info->version <= CAP_VERSION &&
 	       info->abi_version == PFNMAP_ABI_VERSION &&
 	       info->record_size == REC_SIZE;
 }
@@ -224,7 +226,9 @@ static bool chunk_sane(__u32 n, __u32 clen, __u32 flags)
 		return false;
 	if (!n)
 		return clen == 0;
-	return clen > 0 && clen <= compressBound(n * REC_SIZE);
+	return clen > 0 && clen <= (flags & CAP_CF_ZSTD ?
+				    ZSTD_compressBound(n * REC_SIZE) :
+				    compressBound(n * REC_SIZE));
 }
 
 static int grow(struct reader *r, size_t need)
@@ -267,9 +271,20 @@ static const __u8 *inflate_chunk(struct reader *r, const __u8 *data,
 	*err = grow(r, dlen);
 	if (*err)
 		return NULL;
-	if (uncompress(r->raw, &dlen, data, clen) != Z_OK ||
-	    dlen != (uLongf)n * REC_SIZE)
+	if (flags & CAP_CF_ZSTD) {
+		size_t z;
+
+		if (!r->zd && !(r->zd = ZSTD_createDCtx())) {
+			*err = -ENOMEM;
+			return NULL;
+		}
+		z = ZSTD_decompressDCtx(r->zd, r->raw, dlen, data, clen);
+		if (ZSTD_isError(z) || z != dlen)
+			return NULL;
+	} else if (uncompress(r->raw, &dlen, data, clen) != Z_OK ||
+		   dlen != (uLongf)n * REC_SIZE) {
 		return NULL;
+	}
 	if (!(flags & CAP_CF_SHUFFLE))
 		return r->raw;
 	unshuffle(r->flat, r->raw, n);
@@ -508,6 +523,7 @@ int cap_read(const void *buf, size_t len, struct cap_info *info,
 	err = read_body(&r);
 	free(r.raw);
 	free(r.flat);
+	ZSTD_freeDCtx(r.zd);
 	return err;
 }
 
@@ -666,7 +682,7 @@ void cap_describe_error(char *buf, size_t len, int err,
 		break;
 	case -EPROTONOSUPPORT:
 		snprintf(buf, len,
-			 "capture format %u with record ABI %u (%u-byte records); this pfnmap reads format %d, ABI %d (%zu bytes)",
+			 "capture format %u with record ABI %u (%u-byte records); this pfnmap reads formats 1-%d, ABI %d (%zu bytes)",
 			 info->version, info->abi_version, info->record_size,
 			 CAP_VERSION, PFNMAP_ABI_VERSION, REC_SIZE);
 		break;

@@ -1,22 +1,27 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * diff.c - the rows of `pfnmap diff` and their verdicts, and --fail-if.
+ * diff.c - the rows of `pfnmap diff` and their verdicts (--fail-if is in
+ * diff_gate.c).
  *
- * Each quantity gets the test that matches how it was counted:
- *   - errors (an operation fails at most once): x1 of n1 operations vs
- *     x2 of n2, Fisher's exact test on the 2x2 table;
- *   - counters that can exceed one per operation (retries, zap races,
- *     nested calls): Poisson rates over the operations that had the
- *     counter, exact conditional binomial test;
- *   - operations per second: Poisson rates over the elapsed times, for
- *     runs that watched a system or a process; a command's own count
- *     gets no test (its elapsed time is one sample of unknown noise);
- *   - latency: Mann-Whitney U for p50 and a quantile test for p99 when
- *     both sides are captures (every sample); stat JSON has only
- *     percentiles, so no test ("?");
- *   - counts, maxima: shown, never tested ("?").
- * A verdict needs p < alpha, a relative change of at least min_change,
- * and the test's direction to agree with the shown change.
+ * The counters compared are those of reg_counters[] (pfnmap_fields.def)
+ * whose diff is RD_RATE or RD_SHOWN; nothing here names one.
+ *
+ * The unit of every test is the run.  Most of the variance of a rate or
+ * a latency is between runs (CPU frequency, caches, neighbours, the
+ * guest's scheduling), so the operations of one run are no sample of
+ * the kernel: each run gives one value per row (a rate per operation or
+ * per second, a percentile, a maximum), and
+ *   - with at least two runs on each side, the two sets of values get a
+ *     Mann-Whitney U test, exact for the few runs people take; below
+ *     stats_runs_needed() runs per side no p can reach alpha, and the
+ *     verdict says how many are needed;
+ *   - with one run on a side, only counts of events per operation
+ *     (errors, errnos, RD_RATE counters) are tested, by nb1 (stats.h):
+ *     against run-to-run variation as wide as an exponential, so only
+ *     changes of about 40x are called.  Latency, ops/s and the other
+ *     values get no verdict: their run-to-run noise is unmeasured.
+ * A verdict needs p < alpha, a relative change of the medians of at least
+ * min_change, and the test's direction to agree with that change.
  */
 #include <errno.h>
 #include <math.h>
@@ -25,37 +30,23 @@
 #include <string.h>
 #include "diff.h"
 
-
 #define METRIC(n, l, t)		{ .name = n, .label = l, .type = t }
-#define COUNTER(n, f, w)	{ .name = n, .label = n "/op", .type = DM_FIELD, \
-				  .field = f, .which = w }
 #define LATENCY(n, p)		{ .name = n, .label = "latency " n, \
 				  .type = DM_LAT, .pct = p }
 
-static const struct diff_metric metrics[] = {
+/* DM_COUNTER stands for the rows of every counter of reg_counters[]. */
+const struct diff_metric diff_metrics[] = {
 	METRIC("count", "count", DM_COUNT),
 	{ .name = "ops_per_s", .label = "ops/s", .type = DM_OPS_PER_S,
 	  .higher_better = true },
 	METRIC("errors", "errors/op", DM_ERRORS),
-	COUNTER("retries", AGG_F_RETRIES, 0),
-	{ .name = "max_retries", .label = "max retries",
-	  .type = DM_MAX_RETRIES, .field = AGG_F_RETRIES },
-	COUNTER("retry_aborts", AGG_F_ABORTS, 0),
-	COUNTER("zap_races", AGG_F_ZAP_RACES, 0),
-	COUNTER("follow_calls", AGG_F_FOLLOW, 0),
-	COUNTER("follow_fails", AGG_F_FOLLOW, 1),
-	COUNTER("fixup_calls", AGG_F_FIXUP, 0),
-	COUNTER("fixup_fails", AGG_F_FIXUP, 1),
-	COUNTER("fixup_unlocked", AGG_F_FIXUP, 2),
-	COUNTER("bar_faults", AGG_F_FAULTS, 0),
+	METRIC("", "", DM_COUNTER),
 	LATENCY("p50", 50),
 	LATENCY("p99", 99),
 	LATENCY("max", 100),
 };
-
-static const struct diff_metric errno_metric = METRIC("errno", "errno", DM_ERRNO);
-
-#define NR_METRICS	(sizeof(metrics) / sizeof(metrics[0]))
+const size_t diff_nr_metrics = sizeof(diff_metrics) / sizeof(diff_metrics[0]);
+const struct diff_metric diff_errno_metric = METRIC("errno", "errno", DM_ERRNO);
 
 const char *diff_verdict_name(enum diff_verdict v)
 {
@@ -71,20 +62,301 @@ const char *diff_note_text(enum diff_note n)
 {
 	static const char *const text[DN_MAX_NOTE] = {
 		[DN_COUNT] = "totals depend on how much the workload did: compare the rates (ops/s, per op)",
-		[DN_SUMMARY] = "stat JSON holds latency percentiles, not samples: no test; compare 'pfnmap record' captures for Mann-Whitney (p50) and quantile (p99) tests",
-		[DN_MAX] = "a maximum is one extreme value: shown, not tested",
 		[DN_UNKNOWN] = "unknown on one side (its attach mode could not see it; see 'pfnmap probe'): not compared",
-		[DN_NO_OPS] = "no operations on one side: no rate to compare",
+		[DN_NO_OPS] = "no operations on one side: no value to compare",
 		[DN_ELAPSED] = "elapsed time unknown on one side: no rate",
 		[DN_PARTIAL] = "known for only part of the operations (mixed attach modes): per op over all of them, a lower bound",
-		[DN_TAIL] = "too few samples above the pooled p99 for any split of them to be significant: about 600 operations in all are needed",
-		[DN_CLOSED] = "a command ran: it does a set amount of work, so ops/s measures one run's elapsed time, whose noise one run cannot show: no test (the Poisson test is for stat -p and system-wide records)",
+		[DN_ONE_RUN] = "one run on a side: how much this varies from run to run is not measured, so no verdict; give several runs per side (-b FILE -b FILE ... -n FILE -n FILE ...)",
+		[DN_NB1] = "one run on a side: counts tested against run-to-run variation as wide as an exponential (nb1), so only changes of about 40x are called; several runs per side test smaller ones",
 	};
 
 	return n > DN_NONE && n < DN_MAX_NOTE ? text[n] : "";
 }
 
-/* ---- rows ----------------------------------------------------------------- */
+/* ---- one run's value ------------------------------------------------------ */
+
+/* What one run says about a row. */
+struct run_val {
+	bool	known;	/* the run's attach mode could see it */
+	double	x;	/* the count, sum, maximum or ns */
+	double	n;	/* its exposure: operations (that had it), seconds */
+	double	v;	/* the run's value: x / n per op, else x; NaN: none */
+};
+
+static double per(double x, double n)
+{
+	return n > 0 ? x / n : NAN;
+}
+
+static double counter_double(const struct reg_counter *c, __u64 v)
+{
+	return c->is_signed ? (double)(__s64)v : (double)v;
+}
+
+static __u64 lat_value(const struct diff_kind *k, double pct)
+{
+	return pct >= 100 ? k->max : pct >= 99 ? k->p99 : k->p50;
+}
+
+static void errors_value(const struct diff_row *r, const struct agg_stats *s,
+			 struct run_val *rv)
+{
+	if (r->m->type == DM_ERRORS)
+		rv->x = s->errors;
+	else
+		rv->x = r->err == AGG_ERRNO_MAX ? s->err_other :
+			s->err_count[r->err];
+	rv->n = s->ops;
+	rv->v = per(rv->x, rv->n);
+}
+
+static void counter_value(const struct diff_row *r, const struct agg_stats *s,
+			  struct run_val *rv)
+{
+	const struct reg_counter *c = r->c;
+
+	rv->known = agg_known(s, c->field);
+	if (!rv->known)
+		return;
+	rv->x = counter_double(c, agg_counter_value(s, c));
+	rv->n = diff_field_ops(s, c->field);
+	rv->v = r->per_op ? per(rv->x, rv->n) : rv->x;
+}
+
+static struct run_val run_value(const struct diff_row *r,
+				const struct diff_input *in)
+{
+	const struct diff_kind *k = &in->k[r->kind];
+	struct run_val rv = { .known = true, .v = NAN };
+
+	switch (r->m->type) {
+	case DM_COUNT:
+		rv.x = rv.v = k->s.ops;
+		break;
+	case DM_OPS_PER_S:
+		rv.known = in->elapsed_known;
+		rv.x = k->s.ops;
+		rv.n = in->elapsed_ns / 1e9;
+		if (rv.known)
+			rv.v = per(rv.x, rv.n);
+		break;
+	case DM_ERRORS:
+	case DM_ERRNO:
+		errors_value(r, &k->s, &rv);
+		break;
+	case DM_COUNTER:
+		counter_value(r, &k->s, &rv);
+		break;
+	case DM_LAT:
+		/* every attach mode times its operations */
+		rv.x = lat_value(k, r->m->pct);
+		if (k->s.ops)
+			rv.v = rv.x;
+		break;
+	}
+	return rv;
+}
+
+/* ---- one side: the runs' values, median, spread, total ------------------------ */
+
+enum combine { CB_SUM, CB_MAX, CB_MEDIAN };
+
+/* How NEW's runs make the one value --fail-if compares. */
+static enum combine row_combine(const struct diff_row *r)
+{
+	switch (r->m->type) {
+	case DM_COUNT:
+	case DM_ERRORS:
+	case DM_ERRNO:
+		return CB_SUM;
+	case DM_OPS_PER_S:
+		return CB_MEDIAN;
+	case DM_LAT:
+		return r->m->pct >= 100 ? CB_MAX : CB_MEDIAN;
+	case DM_COUNTER:
+		if (r->c->value == RV_SUM || r->c->value == RV_CNT)
+			return CB_SUM;
+		if (r->c->value == RV_MAX || r->c->value == RV_HMAX)
+			return CB_MAX;
+		break;
+	}
+	return CB_MEDIAN;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static double median(const double *v, size_t n)
+{
+	if (!n)
+		return NAN;
+	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+/* The largest deviation from the median, relative to it. */
+static double spread(const double *v, size_t n, double med)
+{
+	double dev;
+
+	if (n < 2)
+		return NAN;
+	dev = fmax(med - v[0], v[n - 1] - med);
+	if (dev == 0)
+		return 0;
+	return med != 0 ? dev / fabs(med) : INFINITY;
+}
+
+static int side_values(const struct diff *d, struct diff_row *r, int i)
+{
+	const struct diff_side *sd = &d->side[i];
+	double total = 0, max = -INFINITY;
+	size_t j;
+
+	r->vals[i] = malloc((sd->n ? sd->n : 1) * sizeof(double));
+	if (!r->vals[i])
+		return -ENOMEM;
+	for (j = 0; j < sd->n; j++) {
+		struct run_val rv = run_value(r, &sd->run[j]);
+
+		if (r->m->type == DM_COUNTER &&
+		    sd->run[j].k[r->kind].partial & (1U << r->c->field))
+			r->note = DN_PARTIAL;
+		if (!rv.known)
+			continue;
+		r->known[i] = true;
+		total += rv.x;
+		max = fmax(max, rv.x);
+		r->exposure[i] += rv.n;
+		if (!isnan(rv.v))
+			r->vals[i][r->nvals[i]++] = rv.v;
+	}
+	qsort(r->vals[i], r->nvals[i], sizeof(double), cmp_double);
+	r->events[i] = total > 0 ? (__u64)total : 0;
+	r->shown[i] = median(r->vals[i], r->nvals[i]);
+	r->spread[i] = r->nvals[i] ? spread(r->vals[i], r->nvals[i],
+					    r->shown[i]) : NAN;
+	r->pooled[i] = per(total, r->exposure[i]);
+	switch (row_combine(r)) {
+	case CB_SUM:
+		r->value[i] = r->known[i] ? total : NAN;
+		break;
+	case CB_MAX:
+		r->value[i] = r->nvals[i] ? max : NAN;
+		break;
+	case CB_MEDIAN:
+		r->value[i] = r->shown[i];
+		break;
+	}
+	return 0;
+}
+
+/* ---- tests ----------------------------------------------------------------- */
+
+/* Counts of events per operation: what nb1 can test from one run. */
+static bool counts_events(const struct diff_row *r)
+{
+	if (r->m->type == DM_ERRORS || r->m->type == DM_ERRNO)
+		return true;
+	return r->m->type == DM_COUNTER && r->c->diff == RD_RATE &&
+	       r->c->unit == RU_COUNT && !r->c->is_signed;
+}
+
+/* A side with no value: why. */
+static enum diff_note missing_note(const struct diff_row *r)
+{
+	if (r->m->type == DM_OPS_PER_S && (!r->known[0] || !r->known[1]))
+		return DN_ELAPSED;
+	if (!r->known[0] || !r->known[1])
+		return DN_UNKNOWN;
+	return DN_NO_OPS;
+}
+
+/*
+ * The test of a row.  Returns true when the runs are too few for any
+ * p below alpha, so that the verdict says how many are needed.
+ */
+static bool row_test(const struct diff *d, struct diff_row *r)
+{
+	if (!r->nvals[0] || !r->nvals[1]) {
+		r->note = missing_note(r);
+		return false;
+	}
+	if (r->m->type == DM_COUNT) {
+		r->note = DN_COUNT;
+		return false;
+	}
+	if (diff_row_runs(r)) {
+		r->r = stats_mann_whitney(r->vals[0], r->nvals[0],
+					  r->vals[1], r->nvals[1]);
+		/* ties can make a lopsided split rarer than 2 / C(n, k) */
+		return r->r.p >= d->o.alpha &&
+		       stats_u_min_p(r->nvals[0], r->nvals[1]) >= d->o.alpha;
+	}
+	if (!counts_events(r)) {
+		r->note = DN_ONE_RUN;
+		return true;
+	}
+	r->r = stats_nb1_rates(r->events[0], r->exposure[0],
+			       r->events[1], r->exposure[1]);
+	r->note = DN_NB1;
+	return r->r.p >= d->o.alpha;
+}
+
+static void row_change(struct diff_row *r)
+{
+	r->delta = r->shown[1] - r->shown[0];
+	/* |BASE|: a signed sum going from -1 to -2 fell by 100% */
+	if (r->shown[0] != 0)
+		r->rel = r->delta / fabs(r->shown[0]);
+	else
+		r->rel = r->delta == 0 ? 0 : copysign(INFINITY, r->delta);
+}
+
+static enum diff_verdict decide(const struct diff_row *r,
+				const struct diff_opts *o)
+{
+	int dir = r->delta > 0 ? 1 : r->delta < 0 ? -1 : 0;
+
+	if (isnan(r->r.p))
+		return DV_UNKNOWN;
+	if (r->r.p >= o->alpha || !r->r.dir)
+		return DV_SAME;
+	/* NaN (nothing to compare) fails this too */
+	if (!(fabs(r->rel) >= o->min_change))
+		return DV_SAME;
+	/* the medians and the ranks can disagree on few runs */
+	if (dir != r->r.dir)
+		return DV_SAME;
+	return (dir > 0) == r->m->higher_better ? DV_BETTER : DV_WORSE;
+}
+
+static int row_build(const struct diff *d, struct diff_row *r, bool active)
+{
+	bool few, partial;
+
+	if (side_values(d, r, 0) || side_values(d, r, 1))
+		return -ENOMEM;
+	partial = r->note == DN_PARTIAL;
+	few = row_test(d, r);
+	/* the reading of a lower bound matters more than the test's note */
+	if (partial && r->note != DN_UNKNOWN && r->note != DN_NO_OPS)
+		r->note = DN_PARTIAL;
+	row_change(r);
+	r->verdict = decide(r, &d->o);
+	if (few) {
+		/* '~': nothing shown to differ; else say what would tell */
+		r->verdict = DV_SAME;
+		r->need_runs = r->delta != 0 ? d->runs_needed : 0;
+	}
+	r->show = active && (r->known[0] || r->known[1]);
+	return 0;
+}
+
+/* ---- the rows -------------------------------------------------------------- */
 
 static struct diff_row *row_new(struct diff *d, int kind,
 				const struct diff_metric *m)
@@ -110,286 +382,120 @@ static struct diff_row *row_new(struct diff *d, int kind,
 	return r;
 }
 
-static const struct agg_stats *side(const struct diff *d, int i, int kind)
+/* Did any run of side i see errno err (AGG_ERRNO_MAX: "other")? */
+static bool errno_seen(const struct diff *d, int i, int kind, int err)
 {
-	return &d->in[i]->k[kind].s;
-}
+	size_t j;
 
-static double per(double x, __u64 n)
-{
-	return n ? x / (double)n : NAN;
-}
+	for (j = 0; j < d->side[i].n; j++) {
+		const struct agg_stats *s = &d->side[i].run[j].k[kind].s;
 
-static void row_count(const struct diff *d, struct diff_row *r)
-{
-	int i;
-
-	for (i = 0; i < 2; i++) {
-		r->known[i] = true;
-		r->value[i] = r->shown[i] = side(d, i, r->kind)->ops;
+		if (err == AGG_ERRNO_MAX ? s->err_other : s->err_count[err])
+			return true;
 	}
-	r->note = DN_COUNT;
+	return false;
 }
 
-static void row_ops_per_s(const struct diff *d, struct diff_row *r)
+void diff_errno_name(char *name, size_t len, int err)
 {
-	double secs[2];
-	int i;
+	const char *s = err == AGG_ERRNO_MAX ? "other" : errno_name(err);
 
-	for (i = 0; i < 2; i++) {
-		r->known[i] = d->in[i]->elapsed_known;
-		secs[i] = d->in[i]->elapsed_ns / 1e9;
-		r->value[i] = r->shown[i] = r->known[i] ?
-			side(d, i, r->kind)->ops / secs[i] : NAN;
-	}
-	if (!r->known[0] || !r->known[1]) {
-		r->note = DN_ELAPSED;
-		return;
-	}
-	/*
-	 * Operations arriving on their own (a system or a process watched
-	 * for a while) are a Poisson count over the elapsed time.  A
-	 * command's count is set by the command: only its duration varies,
-	 * and one run per side says nothing about how much it varies.
-	 */
-	if (d->in[0]->ran_command || d->in[1]->ran_command) {
-		r->note = DN_CLOSED;
-		return;
-	}
-	r->r = stats_poisson_rates(side(d, 0, r->kind)->ops, secs[0],
-				   side(d, 1, r->kind)->ops, secs[1]);
-}
-
-/* Failed operations, all errnos (err < 0) or one. */
-static void row_errors(const struct diff *d, struct diff_row *r, int err)
-{
-	__u64 x[2], n[2];
-	int i;
-
-	for (i = 0; i < 2; i++) {
-		const struct agg_stats *s = side(d, i, r->kind);
-
-		x[i] = err < 0 ? s->errors : err == AGG_ERRNO_MAX ?
-		       s->err_other : s->err_count[err];
-		n[i] = s->ops;
-		r->known[i] = true;
-		r->value[i] = x[i];
-		r->shown[i] = per(x[i], n[i]);
-	}
-	r->per_op = true;
-	r->r = stats_proportions(x[0], n[0], x[1], n[1]);
-	if (isnan(r->r.p))
-		r->note = DN_NO_OPS;
-}
-
-static __u64 field_sum(const struct agg_stats *s, enum agg_field f, int which)
-{
-	return which == 0 ? s->sum[f] : which == 1 ? s->sum2[f] : s->sum3[f];
-}
-
-static void row_field(const struct diff *d, struct diff_row *r)
-{
-	enum agg_field f = r->m->field;
-	__u64 x[2], n[2];
-	int i;
-
-	r->per_op = true;
-	for (i = 0; i < 2; i++) {
-		const struct agg_stats *s = side(d, i, r->kind);
-
-		r->known[i] = s->known[f] > 0;
-		x[i] = field_sum(s, f, r->m->which);
-		n[i] = diff_field_ops(s, f);
-		r->value[i] = r->known[i] ? x[i] : NAN;
-		r->shown[i] = r->known[i] ? per(x[i], n[i]) : NAN;
-		if (d->in[i]->k[r->kind].partial & (1U << f))
-			r->note = DN_PARTIAL;
-	}
-	if (!r->known[0] || !r->known[1]) {
-		r->note = DN_UNKNOWN;
-		return;
-	}
-	r->r = stats_poisson_rates(x[0], n[0], x[1], n[1]);
-	if (isnan(r->r.p))
-		r->note = DN_NO_OPS;
-}
-
-static void row_max_retries(const struct diff *d, struct diff_row *r)
-{
-	int i;
-
-	for (i = 0; i < 2; i++) {
-		const struct agg_stats *s = side(d, i, r->kind);
-
-		r->known[i] = s->known[AGG_F_RETRIES] > 0;
-		r->value[i] = r->shown[i] = r->known[i] ? s->max_retries : NAN;
-	}
-	r->note = r->known[0] && r->known[1] ? DN_MAX : DN_UNKNOWN;
-}
-
-static __u64 lat_value(const struct diff_kind *k, double pct)
-{
-	return pct >= 100 ? k->max : pct >= 99 ? k->p99 : k->p50;
-}
-
-static void lat_test(const struct diff *d, struct diff_row *r)
-{
-	const struct diff_kind *a = &d->in[0]->k[r->kind];
-	const struct diff_kind *b = &d->in[1]->k[r->kind];
-
-	if (r->m->pct >= 100)
-		r->note = DN_MAX;
-	else if (r->m->pct >= 99)
-		r->r = stats_quantile_test(a->lat, a->nlat, b->lat, b->nlat,
-					   0.99);
+	if (s)
+		snprintf(name, len, "%s", s);
 	else
-		r->r = stats_mann_whitney(a->lat, a->nlat, b->lat, b->nlat);
-	/* '~' would say "no change"; the truth is "cannot tell" */
-	if (r->r.min_p >= d->o.alpha)
-		r->note = DN_TAIL;
-}
-
-static void row_lat(const struct diff *d, struct diff_row *r)
-{
-	bool samples = true;
-	int i;
-
-	for (i = 0; i < 2; i++) {
-		const struct diff_kind *k = &d->in[i]->k[r->kind];
-
-		r->known[i] = k->s.ops > 0;
-		r->value[i] = r->shown[i] = r->known[i] ?
-			lat_value(k, r->m->pct) : NAN;
-		samples = samples && k->nlat == k->s.ops &&
-			  d->in[i]->type == DI_CAPTURE;
-	}
-	if (!r->known[0] || !r->known[1])
-		r->note = DN_NO_OPS;
-	else if (!samples)
-		r->note = DN_SUMMARY;
-	else
-		lat_test(d, r);
-}
-
-static void row_change(struct diff_row *r)
-{
-	r->delta = r->shown[1] - r->shown[0];
-	if (r->shown[0] != 0)
-		r->rel = r->delta / r->shown[0];
-	else
-		r->rel = r->delta == 0 ? 0 : copysign(INFINITY, r->delta);
-}
-
-static enum diff_verdict decide(const struct diff_row *r,
-				const struct diff_opts *o)
-{
-	int dir = r->delta > 0 ? 1 : r->delta < 0 ? -1 : 0;
-
-	if (isnan(r->r.p) || r->note == DN_TAIL)
-		return DV_UNKNOWN;
-	if (r->r.p >= o->alpha || !r->r.dir)
-		return DV_SAME;
-	/* NaN (nothing to compare) fails this too */
-	if (!(fabs(r->rel) >= o->min_change))
-		return DV_SAME;
-	/* a rank test and a percentile can disagree on small samples */
-	if (dir != r->r.dir)
-		return DV_SAME;
-	return (dir > 0) == r->m->higher_better ? DV_BETTER : DV_WORSE;
-}
-
-static void row_finish(const struct diff *d, struct diff_row *r, bool active)
-{
-	row_change(r);
-	r->verdict = decide(r, &d->o);
-	r->show = active && (r->known[0] || r->known[1]);
-}
-
-static void errno_row_name(struct diff_row *r, int err)
-{
-	const char *name = err == AGG_ERRNO_MAX ? "other" : errno_name(err);
-
-	if (name)
-		snprintf(r->name, sizeof(r->name), "%s", name);
-	else
-		snprintf(r->name, sizeof(r->name), "E%d", err);
-	snprintf(r->label, sizeof(r->label), "%s/op", r->name);
+		snprintf(name, len, "E%d", err);
 }
 
 /* One row per errno seen on either side, "other" last. */
 static int errno_rows(struct diff *d, int kind, bool active)
 {
-	const struct agg_stats *a = side(d, 0, kind), *b = side(d, 1, kind);
+	struct diff_row *r;
 	int err;
 
 	for (err = 1; err <= AGG_ERRNO_MAX; err++) {
-		struct diff_row *r;
-		bool seen = err == AGG_ERRNO_MAX ?
-			    a->err_other || b->err_other :
-			    a->err_count[err] || b->err_count[err];
-
-		if (!seen)
+		if (!errno_seen(d, 0, kind, err) && !errno_seen(d, 1, kind, err))
 			continue;
-		r = row_new(d, kind, &errno_metric);
+		r = row_new(d, kind, &diff_errno_metric);
 		if (!r)
 			return -ENOMEM;
 		r->err = err;
-		errno_row_name(r, err);
-		row_errors(d, r, err);
-		row_finish(d, r, active);
+		r->per_op = true;
+		diff_errno_name(r->name, sizeof(r->name), err);
+		snprintf(r->label, sizeof(r->label), "%s/op", r->name);
+		if (row_build(d, r, active))
+			return -ENOMEM;
 	}
 	return 0;
 }
 
-/* Is the metric a part of this kind's records? */
-static bool kind_has(int kind, const struct diff_metric *m)
+/* NAME/op for a per-op sum, else NAME with blanks for underscores. */
+static void counter_names(struct diff_row *r, const struct reg_counter *c)
 {
-	if (m->type != DM_FIELD && m->type != DM_MAX_RETRIES)
-		return true;
-	return reg_kind_fields(kind) & (1U << m->field);
+	char *p;
+
+	r->c = c;
+	r->per_op = c->value == RV_SUM;
+	snprintf(r->name, sizeof(r->name), "%s", c->name);
+	snprintf(r->label, sizeof(r->label), "%s%s", c->name,
+		 r->per_op ? "/op" : "");
+	for (p = r->label; !r->per_op && *p; p++)
+		if (*p == '_')
+			*p = ' ';
 }
 
-static void row_fill(const struct diff *d, struct diff_row *r)
+/* One row per counter compared that this kind's records carry. */
+static int counter_rows(struct diff *d, int kind,
+			const struct diff_metric *m, bool active)
 {
-	switch (r->m->type) {
-	case DM_COUNT:
-		row_count(d, r);
-		break;
-	case DM_OPS_PER_S:
-		row_ops_per_s(d, r);
-		break;
-	case DM_ERRORS:
-	case DM_ERRNO:
-		row_errors(d, r, -1);
-		break;
-	case DM_FIELD:
-		row_field(d, r);
-		break;
-	case DM_MAX_RETRIES:
-		row_max_retries(d, r);
-		break;
-	case DM_LAT:
-		row_lat(d, r);
-		break;
-	}
-}
+	__u16 fields = reg_kind_fields(kind);
+	const struct reg_counter *c;
+	struct diff_row *r;
 
-static int kind_rows(struct diff *d, int kind)
-{
-	bool active = side(d, 0, kind)->ops || side(d, 1, kind)->ops;
-	size_t i;
-
-	for (i = 0; i < NR_METRICS; i++) {
-		const struct diff_metric *m = &metrics[i];
-		struct diff_row *r;
-
-		if (!kind_has(kind, m))
+	for (c = reg_counters; c < reg_counters + PFNMAP_C_MAX; c++) {
+		if (!diff_compares(c) || !(fields & (1U << c->field)))
 			continue;
 		r = row_new(d, kind, m);
 		if (!r)
 			return -ENOMEM;
-		row_fill(d, r);
-		row_finish(d, r, active);
+		counter_names(r, c);
+		if (row_build(d, r, active))
+			return -ENOMEM;
+	}
+	return 0;
+}
+
+/* Did any run of either side have operations of this kind? */
+static bool kind_active(const struct diff *d, int kind)
+{
+	size_t i, j;
+
+	for (i = 0; i < 2; i++)
+		for (j = 0; j < d->side[i].n; j++)
+			if (d->side[i].run[j].k[kind].s.ops)
+				return true;
+	return false;
+}
+
+static int kind_rows(struct diff *d, int kind)
+{
+	bool active = kind_active(d, kind);
+	size_t i;
+
+	for (i = 0; i < diff_nr_metrics; i++) {
+		const struct diff_metric *m = &diff_metrics[i];
+		struct diff_row *r;
+
+		if (m->type == DM_COUNTER) {
+			if (counter_rows(d, kind, m, active))
+				return -ENOMEM;
+			continue;
+		}
+		r = row_new(d, kind, m);
+		if (!r)
+			return -ENOMEM;
+		r->per_op = m->type == DM_ERRORS;
+		if (row_build(d, r, active))
+			return -ENOMEM;
 		/* the errnos follow their total */
 		if (m->type == DM_ERRORS && errno_rows(d, kind, active))
 			return -ENOMEM;
@@ -397,15 +503,16 @@ static int kind_rows(struct diff *d, int kind)
 	return 0;
 }
 
-int diff_compute(struct diff *d, const struct diff_input *base,
-		 const struct diff_input *new, const struct diff_opts *o)
+int diff_compute(struct diff *d, const struct diff_side *base,
+		 const struct diff_side *new, const struct diff_opts *o)
 {
 	int k;
 
 	memset(d, 0, sizeof(*d));
-	d->in[0] = base;
-	d->in[1] = new;
+	d->side[0] = *base;
+	d->side[1] = *new;
 	d->o = *o;
+	d->runs_needed = stats_runs_needed(o->alpha);
 	for (k = 0; k < PFNMAP_K_MAX; k++)
 		if (kind_rows(d, k)) {
 			diff_free(d);
@@ -416,9 +523,21 @@ int diff_compute(struct diff *d, const struct diff_input *base,
 
 void diff_free(struct diff *d)
 {
+	size_t i;
+
+	for (i = 0; i < d->nrows; i++) {
+		free(d->rows[i].vals[0]);
+		free(d->rows[i].vals[1]);
+	}
 	free(d->rows);
 	d->rows = NULL;
 	d->nrows = d->cap = 0;
+}
+
+bool diff_row_is_ns(const struct diff_row *r)
+{
+	return r->m->type == DM_LAT ||
+	       (r->m->type == DM_COUNTER && r->c->unit == RU_NS);
 }
 
 const struct diff_row *diff_find(const struct diff *d, int kind,
@@ -430,219 +549,4 @@ const struct diff_row *diff_find(const struct diff *d, int kind,
 		if (d->rows[i].kind == kind && !strcmp(d->rows[i].name, name))
 			return &d->rows[i];
 	return NULL;
-}
-
-/* ---- --fail-if ------------------------------------------------------------- */
-
-static int gate_fail(char *err, size_t len, const char *fmt, const char *arg)
-{
-	snprintf(err, len, fmt, arg);
-	return -EINVAL;
-}
-
-/* "EEXIST" (any case), "E524" or "other": the errno, 0 if none. */
-static int gate_errno(const char *name)
-{
-	char *end;
-	long v;
-
-	if (!strcmp(name, "other"))
-		return AGG_ERRNO_MAX;
-	if ((name[0] == 'E' || name[0] == 'e') && name[1] >= '1' &&
-	    name[1] <= '9') {
-		v = strtol(name + 1, &end, 10);
-		if (!*end && v < AGG_ERRNO_MAX)
-			return (int)v;
-	}
-	v = errno_parse(name);
-	return v > 0 && v < AGG_ERRNO_MAX ? (int)v : 0;
-}
-
-static int gate_metric(struct diff_gate *g, const char *name, char *err,
-		       size_t len)
-{
-	struct diff_row tmp;
-	size_t i;
-
-	for (i = 0; i < NR_METRICS; i++)
-		if (!strcmp(metrics[i].name, name)) {
-			g->m = &metrics[i];
-			snprintf(g->name, sizeof(g->name), "%s", name);
-			return 0;
-		}
-	g->err = gate_errno(name);
-	if (!g->err)
-		return gate_fail(err, len, "unknown metric '%s' (count, ops_per_s, errors, an errno name like EINVAL, retries, max_retries, retry_aborts, zap_races, follow_fails, fixup_calls, p50, p99, max, ...)",
-				 name);
-	g->m = &errno_metric;
-	errno_row_name(&tmp, g->err);
-	memcpy(g->name, tmp.name, sizeof(g->name));
-	return 0;
-}
-
-static const char *skip_blanks(const char *p)
-{
-	while (*p == ' ' || *p == '\t')
-		p++;
-	return p;
-}
-
-/* KIND '.' METRIC ['/op']; returns where parsing stopped, NULL on error. */
-static const char *gate_subject(struct diff_gate *g, const char *p, char *err,
-				size_t len)
-{
-	char kind[24], name[24];
-	size_t n;
-
-	n = strspn(p, "abcdefghijklmnopqrstuvwxyz_");
-	if (!n || n >= sizeof(kind) || p[n] != '.') {
-		gate_fail(err, len, "%s", "expected KIND.METRIC at the start");
-		return NULL;
-	}
-	memcpy(kind, p, n);
-	kind[n] = '\0';
-	g->kind = pfnmap_kind_parse(kind);
-	if (g->kind < 0) {
-		gate_fail(err, len, "unknown kind '%s' (vfio_pin, follow_pfnmap, fixup_user_fault, uffd_copy, uffd_zeropage, uffd_continue, uffd_poison, vfio_map_dma, vfio_zap)",
-			  kind);
-		return NULL;
-	}
-	p += n + 1;
-	n = strspn(p, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_");
-	if (!n || n >= sizeof(name)) {
-		gate_fail(err, len, "%s", "expected a metric after 'KIND.'");
-		return NULL;
-	}
-	memcpy(name, p, n);
-	name[n] = '\0';
-	if (gate_metric(g, name, err, len))
-		return NULL;
-	p += n;
-	if (!strncmp(p, "/op", 3)) {
-		g->per_op = true;
-		p += 3;
-	}
-	return p;
-}
-
-static int gate_verdict(struct diff_gate *g, const char *p, char *err,
-			size_t len)
-{
-	enum diff_verdict v;
-	size_t n;
-
-	p = skip_blanks(p);
-	n = strcspn(p, " \t");
-	for (v = DV_SAME; v <= DV_UNKNOWN && !*skip_blanks(p + n); v++)
-		if (strlen(diff_verdict_name(v)) == n &&
-		    !strncmp(p, diff_verdict_name(v), n)) {
-			g->want = v;
-			g->is_verdict = true;
-			return 0;
-		}
-	return gate_fail(err, len, "unknown verdict '%s' (better, worse, ~, ?)", p);
-}
-
-static int gate_compare(struct diff_gate *g, const char *p, char *err,
-			size_t len)
-{
-	static const struct { const char *op; enum diff_cmp cmp; } ops[] = {
-		{ ">=", DC_GE }, { "<=", DC_LE }, { "==", DC_EQ },
-		{ "!=", DC_NE }, { ">", DC_GT }, { "<", DC_LT },
-	};
-	char *end;
-	size_t i;
-
-	for (i = 0; i < sizeof(ops) / sizeof(ops[0]); i++)
-		if (!strncmp(p, ops[i].op, strlen(ops[i].op)))
-			break;
-	if (i == sizeof(ops) / sizeof(ops[0]))
-		return gate_fail(err, len, "expected >, >=, <, <=, ==, != or ':' at '%s'", p);
-	g->cmp = ops[i].cmp;
-	p = skip_blanks(p + strlen(ops[i].op));
-	if (!*p || strchr(" \t", *p))
-		return gate_fail(err, len, "%s", "a number must follow the comparison");
-	g->num = strtod(p, &end);
-	/* decimal only: strtod would also take "inf", "nan" and hex */
-	if (end == p || *skip_blanks(end) || !isfinite(g->num) ||
-	    strspn(p, "0123456789+-.eE") < (size_t)(end - p))
-		return gate_fail(err, len, "bad number '%s'", p);
-	return 0;
-}
-
-static bool per_op_allowed(const struct diff_metric *m)
-{
-	return m->type == DM_ERRORS || m->type == DM_ERRNO ||
-	       m->type == DM_FIELD;
-}
-
-int diff_gate_parse(struct diff_gate *g, const char *text, char *err,
-		    size_t len)
-{
-	const char *p;
-
-	memset(g, 0, sizeof(*g));
-	g->text = text;
-	p = gate_subject(g, skip_blanks(text), err, len);
-	if (!p)
-		return -EINVAL;
-	if (g->per_op && !per_op_allowed(g->m))
-		return gate_fail(err, len, "'/op' does not apply to %s (only to errors, errnos and counters)",
-				 g->m->name);
-	p = skip_blanks(p);
-	if (*p == ':') {
-		if (g->per_op)
-			return gate_fail(err, len, "%s", "a verdict is per row: drop '/op' before ':'");
-		return gate_verdict(g, p + 1, err, len);
-	}
-	return gate_compare(g, p, err, len);
-}
-
-static bool compare(double v, enum diff_cmp c, double num)
-{
-	switch (c) {
-	case DC_GT:
-		return v > num;
-	case DC_GE:
-		return v >= num;
-	case DC_LT:
-		return v < num;
-	case DC_LE:
-		return v <= num;
-	case DC_EQ:
-		return v == num;
-	case DC_NE:
-		return v != num;
-	}
-	return false;
-}
-
-int diff_gate_eval(const struct diff *d, const struct diff_gate *g,
-		   double *value, char *err, size_t len)
-{
-	const struct diff_row *r = diff_find(d, g->kind, g->name);
-	const char *kind = pfnmap_kind_name(g->kind);
-
-	*value = NAN;
-	/* an errno neither side saw: none of it, nothing changed */
-	if (!r && g->m->type == DM_ERRNO) {
-		*value = 0;
-		return g->is_verdict ? g->want == DV_SAME : compare(0, g->cmp, g->num);
-	}
-	if (!r) {
-		snprintf(err, len, "%s has no %s", kind, g->name);
-		return -EINVAL;
-	}
-	if (g->is_verdict)
-		return r->verdict == g->want;
-	if (!r->known[1]) {
-		snprintf(err, len, "%s.%s is unknown in NEW: the condition cannot be checked",
-			 kind, g->name);
-		return -EINVAL;
-	}
-	*value = g->per_op ? r->shown[1] : r->value[1];
-	/* per op over no operations: none */
-	if (isnan(*value))
-		*value = 0;
-	return compare(*value, g->cmp, g->num);
 }

@@ -4,7 +4,8 @@
  * output or a `pfnmap record` capture, told apart by the capture magic.
  * One loader per input type; both fill struct diff_input the same way,
  * so everything after loading ignores where the numbers came from,
- * except for what only samples allow (diff_kind.lat, has_dist).
+ * except for what only records allow: exact latency percentiles (from
+ * every sample) and the distribution of retries (has_dist).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -50,9 +51,9 @@ __u64 diff_field_ops(const struct agg_stats *s, enum agg_field f)
 
 /* ---- stat JSON ------------------------------------------------------------ */
 
-/* A counter: absent or null is unknown, else a non-negative integer. */
-static int json_counter(struct errbuf *e, const struct jv *o, const char *kind,
-			const char *key, bool *known, __u64 *v)
+/* A number: absent or null is unknown, else a non-negative integer. */
+static int json_count(struct errbuf *e, const struct jv *o, const char *kind,
+		      const char *key, bool *known, __u64 *v)
 {
 	const struct jv *m = jv_get(o, key);
 
@@ -74,55 +75,128 @@ static int json_required(struct errbuf *e, const struct jv *o,
 {
 	bool known;
 
-	if (json_counter(e, o, kind, key, &known, v))
+	if (json_count(e, o, kind, key, &known, v))
 		return -EINVAL;
 	if (!known)
 		return fail(e, -EINVAL, "%s.%s is missing", kind, key);
 	return 0;
 }
 
-/* Marks field f known with the sums given; known[] = ops, at least 1. */
-static void set_field(struct agg_stats *s, enum agg_field f, __u64 v,
-		      __u64 v2, __u64 v3)
+/*
+ * A counter's number in the JSON: a count, or for a signed counter any
+ * integer a double holds exactly.
+ */
+static int json_value(struct errbuf *e, const struct jv *m, const char *where,
+		      const struct reg_counter *c, __u64 *v)
 {
-	s->known[f] = s->ops ? s->ops : 1;
-	s->sum[f] = v;
-	s->sum2[f] = v2;
-	s->sum3[f] = v3;
+	if (m->type == JV_NUM && m->is_u64 &&
+	    (!c->is_signed || m->u <= INT64_MAX)) {
+		*v = m->u;
+		return 0;
+	}
+	if (c->is_signed && m->type == JV_NUM && m->num >= -0x1p53 &&
+	    m->num < 0 && (double)(__s64)m->num == m->num) {
+		*v = (__u64)(__s64)m->num;
+		return 0;
+	}
+	return fail(e, -EINVAL, "%s.%s is %s, not %s", where, c->key,
+		    m->type == JV_NUM ? "a negative, fractional or huge number" :
+					jv_type_name(m->type),
+		    c->is_signed ? "an integer" : "a count");
 }
 
-static int json_field(struct errbuf *e, const struct jv *o, const char *kind,
-		      const char *key, struct agg_stats *s, enum agg_field f)
+/*
+ * Puts a counter where agg.c puts it (reg_value): a sum in its slot, a
+ * maximum or count at aoff.  A histogram gets its median and maximum as
+ * samples, so that agg_counter_value() gives both back: the writer's
+ * median is a bucket bound or the maximum.
+ */
+static void counter_store(struct agg_stats *s, const struct reg_counter *c,
+			  __u64 v)
 {
-	bool known;
-	__u64 v;
+	__u64 *sums[3] = { s->sum, s->sum2, s->sum3 };
+	void *p = (char *)s + c->aoff;
+	struct lat_hist *h = p;
 
-	if (json_counter(e, o, kind, key, &known, &v))
+	switch (c->value) {
+	case RV_SUM:
+		sums[c->slot][c->field] = v;
+		break;
+	case RV_MAX:
+	case RV_CNT:
+		memcpy(p, &v, sizeof(v));
+		break;
+	case RV_P50:
+		hist_add(h, v);
+		break;
+	case RV_HMAX:
+		if (!h->count || v > h->max)
+			hist_add(h, v);
+		break;
+	case RV_RECORD:
+		break;
+	}
+}
+
+static int json_counter_of(struct errbuf *e, const struct jv *box,
+			   const char *where, const struct reg_counter *c,
+			   struct agg_stats *s)
+{
+	const struct jv *m = jv_get(box, c->key);
+	__u64 v = 0;
+
+	if (!m || m->type == JV_NULL)
+		return fail(e, -EINVAL, "%s.%s is missing", where, c->key);
+	if (json_value(e, m, where, c, &v))
 		return -EINVAL;
-	if (known)
-		set_field(s, f, v, 0, 0);
+	counter_store(s, c, v);
 	return 0;
 }
 
-/* follow_pfnmap {calls, failures}, fixup_user_fault {..., unlocked} */
-static int json_nested(struct errbuf *e, const struct jv *o, const char *kind,
-		       const char *key, struct agg_stats *s, enum agg_field f)
+/*
+ * The counters of field f (view.c's json_field()): a flat field is a
+ * number under its key with its other counters as keys next to it,
+ * another an object of its counters.  Absent or null: unknown.
+ * Known: known[f] = ops (at least 1), as stat JSON has no record count.
+ */
+static int json_field(struct errbuf *e, const struct jv *o, const char *kind,
+		      int f, struct agg_stats *s)
 {
-	const struct jv *m = jv_get(o, key);
-	__u64 v[3] = {};
+	const struct jv *box = o, *m = jv_get(o, reg_fields[f].key);
+	const struct reg_counter *c;
 	char where[64];
 
 	if (!m || m->type == JV_NULL)
 		return 0;
-	if (m->type != JV_OBJ)
-		return fail(e, -EINVAL, "%s.%s is %s, not an object", kind, key,
-			    jv_type_name(m->type));
-	snprintf(where, sizeof(where), "%s.%s", kind, key);
-	if (json_required(e, m, where, "calls", &v[0]) ||
-	    json_required(e, m, where, "failures", &v[1]) ||
-	    (f == AGG_F_FIXUP && json_required(e, m, where, "unlocked", &v[2])))
-		return -EINVAL;
-	set_field(s, f, v[0], v[1], v[2]);
+	snprintf(where, sizeof(where), "%s", kind);
+	if (!reg_field_flat(f)) {
+		if (m->type != JV_OBJ)
+			return fail(e, -EINVAL, "%s.%s is %s, not an object",
+				    kind, reg_fields[f].key,
+				    jv_type_name(m->type));
+		snprintf(where, sizeof(where), "%s.%s", kind,
+			 reg_fields[f].key);
+		box = m;
+	}
+	s->known[f] = s->ops ? s->ops : 1;
+	reg_for_each_counter(c, f)
+		if (c->value != RV_RECORD &&
+		    json_counter_of(e, box, where, c, s))
+			return -EINVAL;
+	return 0;
+}
+
+/* Every field the records of kind k carry. */
+static int json_fields(struct errbuf *e, const struct jv *o, int k,
+		       struct agg_stats *s)
+{
+	__u16 set = reg_kind_fields(k);
+	int f;
+
+	for (f = 0; f < AGG_F_MAX; f++)
+		if ((set & (1U << f)) &&
+		    json_field(e, o, pfnmap_kind_name(k), f, s))
+			return -EINVAL;
 	return 0;
 }
 
@@ -223,8 +297,6 @@ static int json_kind(struct errbuf *e, const struct jv *o, int k,
 {
 	const char *kind = pfnmap_kind_name(k);
 	struct agg_stats *s = &dk->s;
-	bool known;
-	__u64 v;
 
 	s->key.kind = k;
 	if (o->type != JV_OBJ)
@@ -232,22 +304,11 @@ static int json_kind(struct errbuf *e, const struct jv *o, int k,
 			    jv_type_name(o->type));
 	if (json_required(e, o, kind, "count", &s->ops) ||
 	    json_required(e, o, kind, "error_count", &s->errors) ||
-	    json_errors(e, o, kind, s) ||
-	    json_field(e, o, kind, "pages", s, AGG_F_PAGES) ||
-	    json_field(e, o, kind, "retries", s, AGG_F_RETRIES) ||
-	    json_field(e, o, kind, "retry_aborts", s, AGG_F_ABORTS) ||
-	    json_field(e, o, kind, "zap_races", s, AGG_F_ZAP_RACES) ||
-	    json_field(e, o, kind, "bar_faults", s, AGG_F_FAULTS) ||
-	    json_nested(e, o, kind, "follow_pfnmap", s, AGG_F_FOLLOW) ||
-	    json_nested(e, o, kind, "fixup_user_fault", s, AGG_F_FIXUP) ||
-	    json_counter(e, o, kind, "max_retries", &known, &v) ||
+	    json_errors(e, o, kind, s) || json_fields(e, o, k, s) ||
 	    json_latency(e, o, kind, dk) || json_partial(e, o, kind, dk))
 		return -EINVAL;
 	if (s->errors > s->ops)
 		return fail(e, -EINVAL, "%s: error_count exceeds count", kind);
-	if (v > UINT32_MAX)
-		return fail(e, -EINVAL, "%s.max_retries is out of range", kind);
-	s->max_retries = (__u32)v;
 	return 0;
 }
 
@@ -294,9 +355,9 @@ static int json_header(struct errbuf *e, struct diff_input *in,
 			    "stat JSON version %llu, this pfnmap reads version %d",
 			    (unsigned long long)version, PFNMAP_ABI_VERSION);
 	snprintf(in->kernel, sizeof(in->kernel), "%s", kernel ? kernel : "");
-	if (json_counter(e, root, "top level", "elapsed_ns",
-			 &in->elapsed_known, &in->elapsed_ns) ||
-	    json_counter(e, root, "top level", "lost", &known, &in->lost))
+	if (json_count(e, root, "top level", "elapsed_ns",
+		       &in->elapsed_known, &in->elapsed_ns) ||
+	    json_count(e, root, "top level", "lost", &known, &in->lost))
 		return -EINVAL;
 	/* 0 ns is no duration to divide by */
 	in->elapsed_known = in->elapsed_known && in->elapsed_ns > 0;
@@ -410,6 +471,17 @@ static void cap_command(struct diff_input *in, const struct cap_meta *m)
 				"%s%s", p == start ? "" : " ", p);
 }
 
+/* Records agg put in the retry distribution: those that had retries. */
+static __u64 dist_total(const struct agg_stats *s)
+{
+	size_t i, n = sizeof(s->retry_dist) / sizeof(s->retry_dist[0]);
+	__u64 total = 0;
+
+	for (i = 0; i < n; i++)
+		total += s->retry_dist[i];
+	return total;
+}
+
 static void cap_kinds(struct diff_input *in, const struct cap_info *info,
 		      const struct agg *agg)
 {
@@ -423,8 +495,12 @@ static void cap_kinds(struct diff_input *in, const struct cap_info *info,
 		/* a mode that could see a field saw 0 of it, not "unknown" */
 		if (md->present)
 			agg_mark_visible(&dk->s, md->valid);
-		dk->has_dist = dk->s.known[AGG_F_RETRIES] > 0;
+		dk->has_dist = dist_total(&dk->s) > 0;
 		sample_latency(dk);
+		/* a run is one value per row: the samples are not needed */
+		free(dk->lat);
+		dk->lat = NULL;
+		dk->lat_cap = 0;
 		if (md->present)
 			snprintf(dk->mode, sizeof(dk->mode), "%s",
 				 pfnmap_source_name(md->source) ?: "?");

@@ -4,8 +4,9 @@
  * `pfnmap stat --json` file or a `pfnmap record` capture into one shape.
  *
  * A stat JSON holds summaries only: counts, sums and latency percentiles.
- * A capture holds every record: the same summaries (through agg) plus
- * every latency sample and the distribution of retries per operation.
+ * A capture holds every record: the same summaries (through agg), exact
+ * latency percentiles and the distribution of retries per operation.
+ * `pfnmap diff` takes one or more of either per side, one run each.
  */
 #ifndef __PFNMAP_DIFF_INPUT_H
 #define __PFNMAP_DIFF_INPUT_H
@@ -35,8 +36,8 @@ struct diff_kind {
 	bool			has_dist;	/* s.retry_dist is filled in */
 	__u16			partial;	/* PFNMAP_V_* known for part of ops */
 	__u64			p50, p99, max, min, mean;	/* latency, ns */
-	__u64			*lat;		/* captures: sorted samples */
-	size_t			nlat;
+	__u64			*lat;		/* captures, while loading: samples */
+	size_t			nlat;		/* captures: operations timed */
 	size_t			lat_cap;
 	char			mode[DI_MODE_LEN];	/* "fentry", "none", "" */
 };

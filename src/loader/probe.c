@@ -17,140 +17,41 @@
 #include <bpf/bpf.h>
 #include <bpf/btf.h>
 #include <bpf/libbpf.h>
+#include "ksyms.h"
 #include "probe.h"
 
-static int cmp_str(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-static int cmp_addr(const void *a, const void *b)
-{
-	unsigned long long x = *(const unsigned long long *)a;
-	unsigned long long y = *(const unsigned long long *)b;
-
-	return x < y ? -1 : x > y;
-}
-
-static int grow_syms(struct kenv *k, size_t *cap)
-{
-	unsigned long long *a;
-	char **n;
-
-	if (k->nsyms < *cap)
-		return 0;
-	*cap = *cap ? *cap * 2 : 65536;
-	n = realloc(k->syms, *cap * sizeof(*n));
-	if (n)
-		k->syms = n;
-	a = realloc(k->addrs, *cap * sizeof(*a));
-	if (a)
-		k->addrs = a;
-	return n && a ? 0 : -ENOMEM;
-}
-
-static int load_kallsyms(struct kenv *k)
-{
-	FILE *f = fopen("/proc/kallsyms", "r");
-	char line[512], name[256];
-	unsigned long long addr;
-	size_t cap = 0;
-
-	if (!f)
-		return -errno;
-	while (fgets(line, sizeof(line), f)) {
-		if (sscanf(line, "%llx %*s %255s", &addr, name) != 2)
-			continue;
-		if (grow_syms(k, &cap)) {
-			fclose(f);
-			return -ENOMEM;
-		}
-		k->addrs[k->nsyms] = addr;
-		k->syms[k->nsyms] = strdup(name);
-		if (!k->syms[k->nsyms]) {
-			fclose(f);
-			return -ENOMEM;
-		}
-		k->nsyms++;
-	}
-	fclose(f);
-	qsort(k->syms, k->nsyms, sizeof(*k->syms), cmp_str);
-	qsort(k->addrs, k->nsyms, sizeof(*k->addrs), cmp_addr);
-	return 0;
-}
-
-/*
- * Names were sorted apart from addresses, so find the address again in
- * /proc/kallsyms; this runs a few times per session.
- */
 unsigned long long kenv_sym_addr(struct kenv *k, const char *name)
 {
-	FILE *f = fopen("/proc/kallsyms", "r");
-	char line[512], sym[256];
-	unsigned long long a, found = 0;
+	const struct ksym *s = ksyms_by_name(k->ksyms, name);
 
-	if (!kenv_has_sym(k, name))
-		return 0;
-	while (f && fgets(line, sizeof(line), f))
-		if (sscanf(line, "%llx %*s %255s", &a, sym) == 2 &&
-		    !strcmp(sym, name)) {
-			found = a;
-			break;
-		}
-	if (f)
-		fclose(f);
-	return found;
+	return s ? s->addr : 0;
 }
 
 int kenv_sym_range(struct kenv *k, const char *name, unsigned long long *lo,
 		   unsigned long long *hi)
 {
-	size_t i;
+	__u64 l, h;
+	int err = ksyms_range(k->ksyms, name, &l, &h);
 
-	*hi = 0;
-	*lo = kenv_sym_addr(k, name);
-	for (i = 0; *lo && i < k->nsyms; i++)
-		if (k->addrs[i] > *lo) {
-			*hi = k->addrs[i];
-			break;
-		}
-	return *lo && *hi ? 0 : -ENOENT;
-}
-
-/* Index of the first symbol >= name. */
-static size_t sym_lower_bound(const struct kenv *k, const char *name)
-{
-	size_t lo = 0, hi = k->nsyms;
-
-	while (lo < hi) {
-		size_t mid = (lo + hi) / 2;
-
-		if (strcmp(k->syms[mid], name) < 0)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo;
+	*lo = l;
+	*hi = h;
+	return err;
 }
 
 bool kenv_has_sym(const struct kenv *k, const char *name)
 {
-	size_t i = sym_lower_bound(k, name);
-
-	return i < k->nsyms && !strcmp(k->syms[i], name);
+	return ksyms_by_name(k->ksyms, name);
 }
 
 /* A compiler clone "name.constprop.0" etc., or NULL. */
 static const char *clone_sym(const struct kenv *k, const char *name)
 {
+	const struct ksym *s;
 	char pfx[160];
-	size_t i;
 
 	snprintf(pfx, sizeof(pfx), "%s.", name);
-	i = sym_lower_bound(k, pfx);
-	if (i < k->nsyms && !strncmp(k->syms[i], pfx, strlen(pfx)))
-		return k->syms[i];
-	return NULL;
+	s = ksyms_by_prefix(k->ksyms, pfx);
+	return s ? s->name : NULL;
 }
 
 int kenv_open(struct kenv *k)
@@ -163,17 +64,14 @@ int kenv_open(struct kenv *k)
 		return -ENOENT;
 	k->have_kprobes = !access("/sys/bus/event_source/devices/kprobe/type",
 				  F_OK);
-	return load_kallsyms(k);
+	/* names even if kptr_restrict hides addresses: enough to choose */
+	k->ksyms = ksyms_load(NULL);
+	return k->ksyms ? 0 : -errno;
 }
 
 void kenv_close(struct kenv *k)
 {
-	size_t i;
-
-	for (i = 0; i < k->nsyms; i++)
-		free(k->syms[i]);
-	free(k->syms);
-	free(k->addrs);
+	ksyms_free(k->ksyms);
 	btf__free(k->vmlinux);
 	memset(k, 0, sizeof(*k));
 }

@@ -9,13 +9,12 @@
 #include <stdbool.h>
 
 struct kprobe_env;
+struct ksyms;
 
 struct kenv {
 	struct btf	*vmlinux;
 	const char	*btf_path;	/* $PFNMAP_BTF, NULL: the kernel's own */
-	char		**syms;		/* sorted kallsyms names */
-	size_t		nsyms;
-	unsigned long long *addrs;	/* all kallsyms addresses, sorted */
+	struct ksyms	*ksyms;		/* /proc/kallsyms */
 	int		fentry_err;	/* 0 untested, 1 ok, <0 -errno refused */
 	bool		have_kprobes;
 };

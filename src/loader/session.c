@@ -16,6 +16,7 @@
 #include <time.h>
 #include <unistd.h>
 #include <sys/mount.h>
+#include <linux/ioctl.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include "pfnmap.h"
@@ -120,11 +121,11 @@ static void plan_raw_tp(struct session *s, int id)
 		return;
 	}
 	/* its counts are only right if the fault's own locking is told apart */
-	if (kenv_sym_range(&s->kenv, "exc_page_fault", &s->fault_lo,
+	if (kenv_sym_range(&s->kenv, knames.fault_handler, &s->fault_lo,
 			   &s->fault_hi)) {
 		why_add(hs->why, sizeof(hs->why),
-			"%s: no exc_page_fault symbol to tell faults apart",
-			c->func);
+			"%s: no %s symbol to tell faults apart",
+			c->func, knames.fault_handler);
 		return;
 	}
 	hs->source = PFNMAP_S_RAW_TP;
@@ -166,6 +167,12 @@ static void plan_hook(struct session *s, const struct session_opts *o, int id)
 			hs->source = PFNMAP_S_FENTRY;
 			hs->cand = c;
 			return;
+		}
+		if (fp.ksym[0] && hk->fentry_only) {
+			why_add(hs->why, sizeof(hs->why), "%s: %s%s", c->func,
+				o->no_fentry ? "fentry disabled (--mode kprobe)" :
+				fp.fentry_why, "; a kretprobe has no arguments");
+			continue;
 		}
 		if (fp.ksym[0]) {
 			why_add(hs->why, sizeof(hs->why), "%s: %s", c->func,
@@ -257,7 +264,12 @@ static void configure_rodata(struct session *s, const struct session_opts *o)
 	for (k = 0; k < PFNMAP_K_MAX; k++) {
 		const struct ioctl_view *v = ioctl_view_of(k);
 
-		if (!v || v->kind != k)
+		if (!v)
+			continue;
+		/* every ioctl type a view may want: the BPF side's first test */
+		ro->ioctl_types[_IOC_TYPE(v->cmd) / 32] |=
+			1U << (_IOC_TYPE(v->cmd) % 32);
+		if (v->kind != k)
 			continue;
 		ro->layout[k].uaddr_off = v->layout.uaddr_off;
 		ro->layout[k].ulen_off = v->layout.ulen_off;
@@ -269,8 +281,9 @@ static void configure_rodata(struct session *s, const struct session_opts *o)
 	ro->zero_pfn_addr = s->zero_pfn;
 	ro->vmemmap_base_addr = s->vmemmap_base;
 	ro->vgp_batch = s->h[H_VFIO_GET_PFNS].cand &&
-			kenv_param_is(&s->kenv, "vaddr_get_pfns",
-				      "vfio_iommu_type1", 5, "vfio_batch");
+			kenv_param_is(&s->kenv, knames.batch_func,
+				      knames.batch_module, knames.batch_arg,
+				      knames.batch_type);
 }
 
 static int attach_one(struct session *s, int id)
@@ -368,6 +381,15 @@ static bool wanted_hook(const struct session_opts *o, int id)
 	return false;
 }
 
+/* A kind whose ioctl this kernel lacks (UFFDIO_MOVE before 6.8): why. */
+static const char *kind_absent(struct session *s, int kind)
+{
+	const struct kind_uapi *u = kind_uapi_of(kind);
+
+	return u && !kenv_has_member(&s->kenv, u->type, u->member) ?
+	       u->why : NULL;
+}
+
 /* Kinds without their function fall back to the ioctl they come from. */
 static int attach_syscall_view(struct session *s, const struct session_opts *o)
 {
@@ -378,15 +400,25 @@ static int attach_syscall_view(struct session *s, const struct session_opts *o)
 		const struct ioctl_view *v = ioctl_view_of(k);
 		int h = hook_of_kind(k);
 
-		if (!v || h < 0)
+		if (!v || h < 0 || kind_absent(s, k))
 			continue;
 		if (!wanted_kind(o, k) && !wanted_kind(o, v->kind))
 			continue;
-		/* a traced UFFDIO_*: the ioctl view adds what never reached it */
+		/*
+		 * A traced UFFDIO_*: what never reached its function comes
+		 * from the ioctl handler's fexit, else from the tracepoints.
+		 */
 		if (s->attached & (1U << h)) {
+			int fh = ioctl_fill_hook(v);
+
 			if (v->kind != k)
 				continue;
-			s->skel->bss->ioctl_fill[k] = 1;
+			if (fh >= 0 && (s->attached & (1U << fh))) {
+				s->skel->bss->ioctl_fill[k] = PFNMAP_FILL_FEXIT;
+				s->skel->bss->ioctl_cmd[k] = v->cmd;
+				continue;
+			}
+			s->skel->bss->ioctl_fill[k] = PFNMAP_FILL_TP;
 		}
 		s->skel->bss->ioctl_cmd[v->kind] = v->cmd;
 		any = true;
@@ -518,23 +550,31 @@ static void find_features(struct session *s)
 {
 	struct kenv *k = &s->kenv;
 
-	if (kenv_has_member(k, "mm_struct", "mm_lock_seq"))
+	const char *const *z;
+
+	if (kenv_has_member(k, knames.lock_seq_type, knames.lock_seq_member))
 		s->feats |= FEAT_MM_LOCK_SEQ;
-	/* 7.x renamed zero_pfn to zero_page_pfn */
-	s->zero_pfn = kenv_sym_addr(k, "zero_page_pfn");
-	if (!s->zero_pfn)
-		s->zero_pfn = kenv_sym_addr(k, "zero_pfn");
-	s->vmemmap_base = kenv_sym_addr(k, "vmemmap_base");
+	for (z = knames.zero_pfn; *z && !s->zero_pfn; z++)
+		s->zero_pfn = kenv_sym_addr(k, *z);
+	s->vmemmap_base = kenv_sym_addr(k, knames.vmemmap_base);
 	if (s->zero_pfn && s->vmemmap_base)
 		s->feats |= FEAT_ZERO_PFN;
 }
 
 static void plan_all(struct session *s, const struct session_opts *o)
 {
+	const char *absent;
 	int id;
 
 	find_features(s);
 	for (id = 0; id < H_MAX; id++) {
+		absent = hooks[id].kind >= 0 ?
+			 kind_absent(s, hooks[id].kind) : NULL;
+		if (absent) {
+			why_add(s->h[id].why, sizeof(s->h[id].why), "%s",
+				absent);
+			continue;
+		}
 		if (o->force_syscall) {
 			why_add(s->h[id].why, sizeof(s->h[id].why),
 				"fentry and kprobe disabled (--mode syscall)");

@@ -15,16 +15,7 @@
 #include <stdio.h>
 #include "registry.h"
 #include "targets.h"
-
-/* Debian 12's UAPI headers predate UFFDIO_POISON (Linux 6.6). */
-#ifndef UFFDIO_POISON
-struct uffdio_poison {
-	struct uffdio_range range;
-	__u64 mode;
-	__s64 updated;
-};
-#define UFFDIO_POISON	_IOWR(UFFDIO, 0x08, struct uffdio_poison)
-#endif
+#include "uffd_compat.h"
 
 /* addr_arg, len_arg, len_shift, ret_shift, ret_int */
 #define PAGES_OP(a, l)	{ .addr_arg = a, .len_arg = l }
@@ -57,6 +48,22 @@ static const struct candidate uffd_continue_c[] = {
 
 static const struct candidate uffd_poison_c[] = {
 	{ "mfill_atomic_poison", NULL, BYTES_OP(1, 2) },
+	{ NULL },
+};
+
+/*
+ * 6.8-6.1x: (ctx, dst, src, len, mode): bytes moved, else -errno.  7.x
+ * inlines it into userfaultfd_ioctl(): the ioctl view counts the moves.
+ */
+static const struct candidate uffd_move_c[] = {
+	{ "move_pages", NULL, BYTES_OP(1, 3) },
+	{ NULL },
+};
+
+/* (ctx, start, len, enable_wp): int 0 or -errno; done is the whole range */
+static const struct candidate uffd_wp_c[] = {
+	{ "mwriteprotect_range", NULL, { .addr_arg = 1, .len_arg = 2,
+					 .len_shift = 12, .ret_int = 1 } },
 	{ NULL },
 };
 
@@ -110,6 +117,17 @@ static const struct candidate uffd_install_c[] = {
 /* 7.x: -EAGAIN when mmap_changing is set */
 static const struct candidate uffd_get_vma_c[] = {
 	{ "mfill_get_vma", NULL },
+	{ NULL },
+};
+
+/*
+ * The userfaultfd ioctl handler (file, cmd, arg): 6.1, 6.12 and 7.3 all
+ * inline userfaultfd_copy() and its siblings into it, so it is the
+ * narrowest function that sees a UFFDIO_* returning before the traced
+ * mfill_atomic_*() (the early mmap_changing -EAGAIN).
+ */
+static const struct candidate uffd_ioctl_c[] = {
+	{ "userfaultfd_ioctl", NULL },
 	{ NULL },
 };
 
@@ -191,6 +209,48 @@ const struct hook hooks[H_MAX] = {
 			      .unless = -1, .unless2 = -1,
 			      .what = "shared zero pages among pinned pages",
 			      .cands = vfio_get_pfns_c },
+	[H_UFFD_MOVE] = OP_HOOK(uffd_move, PFNMAP_K_UFFD_MOVE, MOVE,
+				uffd_move_c, "one UFFDIO_MOVE"),
+	[H_UFFD_WP] = OP_HOOK(uffd_wp, PFNMAP_K_UFFD_WP, WP, uffd_wp_c,
+			      "one UFFDIO_WRITEPROTECT"),
+	/* else the ioctl tracepoints fill in, system-wide */
+	[H_UFFD_IOCTL] = { .name = "uffd_ioctl", .kind = -1,
+			   .family = PFNMAP_FAM_UFFD,
+			   PROGS(uffd_ioctl, 0, 1, 0, 0),
+			   .unless = -1, .unless2 = -1, .fentry_only = 1,
+			   .what = "UFFDIO_* that never reached their function",
+			   .cands = uffd_ioctl_c },
+};
+
+static const struct kind_uapi uapis[] = {
+	{ PFNMAP_K_UFFD_MOVE, "uffdio_move", "move",
+	  "kernel has no UFFDIO_MOVE (no struct uffdio_move in its BTF: Linux 6.8+)" },
+};
+
+const struct kind_uapi *kind_uapi_of(int kind)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(uapis) / sizeof(uapis[0]); i++)
+		if (uapis[i].kind == kind)
+			return &uapis[i];
+	return NULL;
+}
+
+const struct kernel_names knames = {
+	/* 6.1's mmap_lock raw tracepoint: the source fault's own locking */
+	.fault_handler = "exc_page_fault",
+	/* 7.x renamed zero_pfn to zero_page_pfn */
+	.zero_pfn = { "zero_page_pfn", "zero_pfn", NULL },
+	.vmemmap_base = "vmemmap_base",
+	/* 6.4+: per-VMA locks and the per-mm sequence count */
+	.lock_seq_type = "mm_struct",
+	.lock_seq_member = "mm_lock_seq",
+	/* 7.x passes a struct vfio_batch *, not struct page ** */
+	.batch_func = "vaddr_get_pfns",
+	.batch_module = "vfio_iommu_type1",
+	.batch_arg = 5,
+	.batch_type = "vfio_batch",
 };
 
 /* dst/start first in every UFFDIO_* struct; then len, then the result */
@@ -207,20 +267,35 @@ static const struct ioctl_view views[] = {
 	{ PFNMAP_K_UFFD_POISON, UFFDIO_POISON,
 	  { .uaddr_off = 0, .ulen_off = 8,
 	    .udone_off = offsetof(struct uffdio_poison, updated) } },
+	{ PFNMAP_K_UFFD_MOVE, UFFDIO_MOVE,
+	  { .uaddr_off = offsetof(struct uffdio_move, dst),
+	    .ulen_off = offsetof(struct uffdio_move, len),
+	    .udone_off = offsetof(struct uffdio_move, move) } },
+	/* no result member: done is the whole range on success */
+	{ PFNMAP_K_UFFD_WP, UFFDIO_WRITEPROTECT,
+	  { .uaddr_off = offsetof(struct uffdio_writeprotect, range.start),
+	    .ulen_off = offsetof(struct uffdio_writeprotect, range.len) } },
 	/* vfio_pin has no ioctl of its own: MAP_DMA is the nearest view */
 	{ PFNMAP_K_VFIO_MAP_DMA, VFIO_IOMMU_MAP_DMA,
 	  { .uaddr_off = offsetof(struct vfio_iommu_type1_dma_map, vaddr),
 	    .ulen_off = offsetof(struct vfio_iommu_type1_dma_map, size) } },
 };
 
+int ioctl_fill_hook(const struct ioctl_view *v)
+{
+	return v && _IOC_TYPE(v->cmd) == UFFDIO ? H_UFFD_IOCTL : -1;
+}
+
 const struct ioctl_view *ioctl_view_of(int kind)
 {
 	size_t i;
 
-	if (kind == PFNMAP_K_VFIO_PIN)
-		kind = PFNMAP_K_VFIO_MAP_DMA;
+	/* a kind's own ioctl, else the one of the kind standing in for it */
 	for (i = 0; i < sizeof(views) / sizeof(views[0]); i++)
 		if (views[i].kind == kind)
+			return &views[i];
+	for (i = 0; i < sizeof(views) / sizeof(views[0]); i++)
+		if (reg_kinds[views[i].kind].stands_for == kind)
 			return &views[i];
 	return NULL;
 }

@@ -35,6 +35,9 @@ enum hook_id {
 	H_UFFD_INSTALL,
 	H_UFFD_GET_VMA,
 	H_VFIO_GET_PFNS,
+	H_UFFD_MOVE,
+	H_UFFD_WP,
+	H_UFFD_IOCTL,
 	H_MAX,
 };
 
@@ -49,6 +52,7 @@ struct hook {
 	int		unless2;
 	const char	*what;		/* one line: what it tells */
 	const struct candidate *cands;	/* preference order, NULL-terminated */
+	int		fentry_only;	/* needs the arguments at exit */
 };
 
 extern const struct hook hooks[H_MAX];
@@ -62,6 +66,43 @@ struct ioctl_view {
 
 /* Which ioctl stands in for an op kind whose hook is missing; NULL if none. */
 const struct ioctl_view *ioctl_view_of(int kind);
+/*
+ * The hook that records the ioctls of a view that never reached the
+ * traced function of its kind (H_UFFD_IOCTL for UFFDIO_*), -1: only the
+ * syscall tracepoints can.
+ */
+int ioctl_fill_hook(const struct ioctl_view *v);
+
+/*
+ * A kind whose ioctl not every kernel has: its UAPI struct is in the
+ * kernel's BTF when it does (the operation's function may be inlined, so
+ * a missing function proves nothing).  Without it the kind is absent: no
+ * hook, no ioctl view, and `why` says so.
+ */
+struct kind_uapi {
+	int		kind;
+	const char	*type;		/* BTF struct ... */
+	const char	*member;	/* ... and one of its members */
+	const char	*why;
+};
+
+/* What proves that the kernel has a kind's operation; NULL: every kernel. */
+const struct kind_uapi *kind_uapi_of(int kind);
+
+/* Kernel symbols and types the loader reads besides the hooks' functions. */
+struct kernel_names {
+	const char	*fault_handler;		/* page-fault entry: its text range */
+	const char	*zero_pfn[3];		/* the zero page's pfn, NULL-ended */
+	const char	*vmemmap_base;
+	const char	*lock_seq_type;		/* mm_struct.mm_lock_seq */
+	const char	*lock_seq_member;
+	const char	*batch_func;		/* vaddr_get_pfns(..., batch) */
+	const char	*batch_module;
+	int		batch_arg;
+	const char	*batch_type;
+};
+
+extern const struct kernel_names knames;
 
 /* Kernel features some fields need besides their hooks. */
 #define FEAT_MM_LOCK_SEQ	(1U << 0)	/* mm_struct.mm_lock_seq */

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * fuzz_capture.c - libFuzzer target of the capture reader
- * (user/capture_read.c): any bytes must be read without a crash, a leak
+ * (src/lib/capture_read.c): any bytes must be read without a crash, a leak
  * or undefined behaviour, and what the reader says must hold together.
  * The records it hands out go through the aggregation, as in `report`.
  *

@@ -12,9 +12,9 @@ out=$top/tests/fuzz/corpus
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
-${CC:-cc} -std=gnu11 -O2 -Wall -Wextra -Werror -I"$top/include" -I"$top/user" \
+${CC:-cc} -std=gnu11 -O2 -Wall -Wextra -Werror -I"$top/include" -I"$top/src/lib" \
 	-o "$tmp/gen_corpus" "$top/tests/fuzz/gen_corpus.c" \
-	"$top/user/capture_write.c" -lz
+	"$top/src/lib/capture_write.c" -lz -lzstd
 rm -rf "$out"
 mkdir -p "$out"
 "$tmp/gen_corpus" "$out"

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * gen_corpus.c - writes the seed corpus of fuzz_capture, small captures
- * made by the real writer (user/capture_write.c): whole, empty, cut off,
+ * made by the real writer (src/lib/capture_write.c): whole, empty, cut off,
  * corrupt.  Deterministic: the same bytes every time, so regenerating
  * the committed corpus shows no diff unless the format changed.
  *

@@ -3,7 +3,7 @@
 # clear line on stderr and a non-zero exit, never a trace or a hang.
 set -u
 cd "$(dirname "$0")/../.."
-P=build/pfnmap
+P=${PFNMAP:-build/pfnmap}	# PFNMAP overrides
 fails=0
 
 # expect NAME RC REGEX CMD...: exit status RC and stderr matching REGEX

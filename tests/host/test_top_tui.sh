@@ -17,7 +17,7 @@
 set -uo pipefail
 
 cd "$(dirname "$0")/../.." || exit 1
-TOP=${PFNMAP_TOP:-build/pfnmap-top}
+TOP=${PFNMAP_TOP:-$(dirname "${PFNMAP:-build/pfnmap}")/pfnmap-top}
 case $TOP in /*) ;; *) TOP=$(pwd)/$TOP ;; esac
 STRESS=${STRESS:-build/pfnmap-stress}
 T="top tui"

@@ -530,9 +530,11 @@ static void test_newer_abi_refused(void **state)
 /* ---- writer limits ------------------------------------------------------ */
 
 /* Writes until max_bytes stops it; checks the file is whole and bounded. */
-static void fill_up_to(__u32 chunk, __u64 max, struct capw_stats *ws)
+static void fill_up_to(__u32 chunk, __u64 max, bool zlib,
+		       struct capw_stats *ws)
 {
-	struct cap_writer_opts o = { .chunk_records = chunk, .max_bytes = max };
+	struct cap_writer_opts o = { .chunk_records = chunk, .max_bytes = max,
+				     .zlib = zlib };
 	struct cap_trailer t = { .stop = CAP_STOP_MAX_SIZE };
 	struct cap_info info;
 	struct cap_status st;
@@ -574,9 +576,14 @@ static void test_max_bytes(void **state)
 	struct capw_stats ws;
 
 	(void)state;
-	fill_up_to(CHUNK, 1500, &ws);
+	fill_up_to(CHUNK, 1500, false, &ws);
+	fill_up_to(CHUNK, 1500, true, &ws);
 	/* a big chunk that does not fit is cut to the part that does */
-	fill_up_to(64, 6000, &ws);
+	fill_up_to(64, 6000, true, &ws);
+	assert_true(ws.records % 64 != 0);
+	assert_true(ws.unwritten < 64);
+	/* the same with zstd, at a size where its last chunk is cut */
+	fill_up_to(64, 5250, false, &ws);
 	assert_true(ws.records % 64 != 0);
 	assert_true(ws.unwritten < 64);
 }
@@ -594,6 +601,57 @@ static void test_disk_full(void **state)
 	make_meta(&m, 11);
 	assert_int_equal(capw_open(&w, fd, &m, &o), -ENOSPC);
 	close(fd);
+}
+
+/*
+ * zstd by default, zlib on request: the chunk flag says which, and the
+ * reader reads either, records unchanged.
+ */
+static void test_codecs(void **state)
+{
+	struct cap_info info;
+	struct cap_status st;
+	struct cap_writer *w;
+	struct cap_meta m;
+	static __u8 buf[1 << 16];
+	int z, i;
+
+	(void)state;
+	make_meta(&m, 13);
+	for (z = 0; z < 2; z++) {
+		struct cap_writer_opts o = { .zlib = z };
+		struct cap_trailer t = { .stop = CAP_STOP_CMD_EXIT };
+		struct got g = { 0 };
+		int fd = memfd_create("cap", 0);
+		off_t len;
+		__u32 flags;
+
+		assert_int_equal(capw_open(&w, fd, &m, &o), 0);
+		for (i = 0; i < 100; i++) {
+			struct pfnmap_event e = make_event(i);
+
+			assert_int_equal(capw_add(w, &e), 0);
+		}
+		assert_int_equal(capw_finish(w, &t), 0);
+		capw_free(w);
+		len = lseek(fd, 0, SEEK_END);
+		assert_true(len < (off_t)sizeof(buf));
+		assert_int_equal(pread(fd, buf, len, 0), len);
+		close(fd);
+		assert_int_equal(read_bytes(buf, len, &info, &st, &g), 0);
+		assert_false(cap_damaged(&st));
+		assert_int_equal(g.n, 100);
+		for (i = 0; i < 100; i++) {
+			struct pfnmap_event e = make_event(i);
+
+			assert_memory_equal(&g.e[i], &e, sizeof(e));
+		}
+		/* the one chunk follows the header */
+		flags = get_le32(buf + get_le32(buf + 12) + 16);
+		assert_int_equal(flags, z ? CAP_CF_SHUFFLE :
+					    CAP_CF_SHUFFLE | CAP_CF_ZSTD);
+		free(g.e);
+	}
 }
 
 /* Drops without records still reach the file, in an empty chunk. */
@@ -717,6 +775,7 @@ int main(void)
 		cmocka_unit_test(test_newer_abi_refused),
 		cmocka_unit_test(test_max_bytes),
 		cmocka_unit_test(test_disk_full),
+		cmocka_unit_test(test_codecs),
 		cmocka_unit_test(test_empty_chunk_tells_drops),
 		cmocka_unit_test(test_merge_two),
 		cmocka_unit_test(test_fmt_count),

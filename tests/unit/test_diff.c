@@ -1,10 +1,19 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * test_diff.c - unit tests of `pfnmap diff`: synthetic stat-JSON inputs
- * (and one capture) with known answers.  Equal inputs give no 'better'
- * or 'worse' anywhere; a clear change gives the right one; a change
- * smaller than --min-change is '~'; unknown stays unknown; --fail-if
- * parses strictly and the exit status is 0, 1 or 2 as documented.
+ * and captures with known answers.
+ *
+ * One run per side: equal inputs give no 'better' or 'worse'; counts of
+ * events get nb1 (a 50x change is called, a 4x one says how many runs it
+ * needs); latency, ops/s and the other values get '~ (need >= 4 runs)'.
+ * Several runs per side: every row is a rank test across the runs'
+ * values, exact (2/252 for 5 against 5 that do not overlap); fewer than
+ * 4 runs per side say so.  --fail-if parses strictly, takes NEW's total,
+ * pooled rate, maximum or median over its runs, and the exit status is
+ * 0, 1 or 2 as documented; the runs are given as BASE NEW, -b/-n or
+ * BASE... -- NEW....  Every counter of the registry that `diff` compares
+ * gets its row, and a stat JSON written by stats_json() gives the rows of
+ * the capture of the same records.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -22,11 +31,14 @@
 #include "capture.h"
 #include "cmds.h"
 #include "diff.h"
+#include "json.h"
 #include "json_parse.h"
+#include "view.h"
 
 #define XSTR(x)		STR(x)
 #define STR(x)		#x
 #define ABI		XSTR(PFNMAP_ABI_VERSION)
+#define MAX_RUNS	8
 
 /* ---- synthetic stat JSON --------------------------------------------------- */
 
@@ -98,28 +110,48 @@ static void load_side(struct diff_input *in, const struct side *s)
 }
 
 struct pair {
-	struct diff_input	in[2];
+	struct diff_input	in[2][MAX_RUNS];
+	size_t			n[2];
 	struct diff		d;
 };
+
+/* BASE's na runs a[] against NEW's nb runs b[]. */
+static struct pair *compare_runs(const struct side *a, size_t na,
+				 const struct side *b, size_t nb,
+				 double min_change)
+{
+	struct diff_opts o = { .alpha = 0.05, .min_change = min_change };
+	struct pair *p = calloc(1, sizeof(*p));
+	struct diff_side sa, sb;
+	size_t i;
+
+	assert_non_null(p);
+	for (i = 0; i < na; i++)
+		load_side(&p->in[0][i], &a[i]);
+	for (i = 0; i < nb; i++)
+		load_side(&p->in[1][i], &b[i]);
+	p->n[0] = na;
+	p->n[1] = nb;
+	sa = (struct diff_side){ p->in[0], na };
+	sb = (struct diff_side){ p->in[1], nb };
+	assert_int_equal(diff_compute(&p->d, &sa, &sb, &o), 0);
+	return p;
+}
 
 static struct pair *compare(const struct side *a, const struct side *b,
 			    double min_change)
 {
-	struct diff_opts o = { .alpha = 0.05, .min_change = min_change };
-	struct pair *p = calloc(1, sizeof(*p));
-
-	assert_non_null(p);
-	load_side(&p->in[0], a);
-	load_side(&p->in[1], b);
-	assert_int_equal(diff_compute(&p->d, &p->in[0], &p->in[1], &o), 0);
-	return p;
+	return compare_runs(a, 1, b, 1, min_change);
 }
 
 static void pair_free(struct pair *p)
 {
+	size_t i, s;
+
 	diff_free(&p->d);
-	diff_input_free(&p->in[0]);
-	diff_input_free(&p->in[1]);
+	for (s = 0; s < 2; s++)
+		for (i = 0; i < p->n[s]; i++)
+			diff_input_free(&p->in[s][i]);
 	free(p);
 }
 
@@ -136,20 +168,31 @@ static const struct diff_row *row(const struct pair *p, int kind,
 }
 
 static void expect_verdict(const struct pair *p, int kind, const char *name,
-			   enum diff_verdict v)
+			   enum diff_verdict v, int need)
 {
 	const struct diff_row *r = row(p, kind, name);
 
-	if (r->verdict != v) {
-		print_error("%s.%s: verdict %s (p %g, rel %g), want %s\n",
+	if (r->verdict != v || r->need_runs != need) {
+		print_error("%s.%s: verdict %s need %d (p %g, rel %g), want %s need %d\n",
 			    pfnmap_kind_name(kind), name,
-			    diff_verdict_name(r->verdict), r->r.p, r->rel,
-			    diff_verdict_name(v));
+			    diff_verdict_name(r->verdict), r->need_runs, r->r.p,
+			    r->rel, diff_verdict_name(v), need);
 		fail();
 	}
 }
 
-/* ---- rows and verdicts ------------------------------------------------------- */
+static void assert_near(double got, double want)
+{
+	if (fabs(got - want) > 1e-12 * fmax(1, fabs(want))) {
+		print_error("got %.17g, want %.17g\n", got, want);
+		fail();
+	}
+}
+
+#define UC	PFNMAP_K_UFFD_COPY
+#define VP	PFNMAP_K_VFIO_PIN
+
+/* ---- one run per side ---------------------------------------------------------- */
 
 static void test_equal_inputs(void **state)
 {
@@ -162,134 +205,244 @@ static void test_equal_inputs(void **state)
 
 		assert_int_not_equal(r->verdict, DV_BETTER);
 		assert_int_not_equal(r->verdict, DV_WORSE);
+		/* nothing differs: no row asks for more runs */
+		assert_int_equal(r->need_runs, 0);
 		if (isnan(r->r.p))
 			continue;
+		assert_int_equal(r->r.test, ST_NB1);
 		assert_int_equal(r->verdict, DV_SAME);
 		assert_true(r->r.p == 1);
 		assert_true(r->delta == 0);
 		tested++;
 	}
-	/* ops/s, errors, EEXIST, retries, ... of both kinds were tested */
+	/* errors, EEXIST, retries, ... of both kinds were tested */
 	assert_true(tested >= 10);
-	expect_verdict(p, PFNMAP_K_UFFD_COPY, "EEXIST", DV_SAME);
-	expect_verdict(p, PFNMAP_K_UFFD_COPY, "count", DV_UNKNOWN);
-	assert_int_equal(row(p, PFNMAP_K_UFFD_COPY, "count")->note, DN_COUNT);
+	expect_verdict(p, UC, "EEXIST", DV_SAME, 0);
+	expect_verdict(p, UC, "count", DV_UNKNOWN, 0);
+	assert_int_equal(row(p, UC, "count")->note, DN_COUNT);
+	expect_verdict(p, UC, "p50", DV_SAME, 0);
+	assert_int_equal(row(p, UC, "p50")->note, DN_ONE_RUN);
 	pair_free(p);
 }
 
-static void test_errors_worse_and_better(void **state)
-{
-	struct side a = base_side, b = base_side;
-	struct pair *p;
-
-	(void)state;
-	a.eexist = 0;
-	a.ops = 100;
-	b.eexist = 50;
-	b.ops = 150;
-	p = compare(&a, &b, DIFF_MIN_CHANGE);
-	expect_verdict(p, PFNMAP_K_UFFD_COPY, "EEXIST", DV_WORSE);
-	expect_verdict(p, PFNMAP_K_UFFD_COPY, "errors", DV_WORSE);
-	assert_int_equal(row(p, PFNMAP_K_UFFD_COPY, "EEXIST")->r.test, ST_FISHER);
-	/* 0 of 100 vs 50 of 150: Fisher's exact p (python fractions) */
-	assert_true(fabs(row(p, PFNMAP_K_UFFD_COPY, "EEXIST")->r.p -
-			 2.3804083390026653e-13) < 1e-20);
-	assert_true(isinf(row(p, PFNMAP_K_UFFD_COPY, "EEXIST")->rel));
-	pair_free(p);
-	p = compare(&b, &a, DIFF_MIN_CHANGE);
-	expect_verdict(p, PFNMAP_K_UFFD_COPY, "EEXIST", DV_BETTER);
-	pair_free(p);
-}
-
-static void test_counters(void **state)
-{
-	struct side a = base_side, b = base_side;
-	struct pair *p;
-
-	(void)state;
-	a.watched = b.watched = true;
-	b.zap_races = "40";		/* 0.005 -> 0.04 per op */
-	b.ops = 2000;			/* in the same second: ops/s doubles */
-	/* 0.1 -> 0.2 retries per op */
-	b.retries = "400";
-	b.eexist = 0;
-	p = compare(&a, &b, DIFF_MIN_CHANGE);
-	expect_verdict(p, PFNMAP_K_UFFD_COPY, "retries", DV_WORSE);
-	assert_int_equal(row(p, PFNMAP_K_UFFD_COPY, "retries")->r.test, ST_POISSON);
-	assert_true(fabs(row(p, PFNMAP_K_UFFD_COPY, "retries")->shown[1] - 0.2) < 1e-12);
-	expect_verdict(p, PFNMAP_K_VFIO_PIN, "zap_races", DV_WORSE);
-	expect_verdict(p, PFNMAP_K_UFFD_COPY, "ops_per_s", DV_BETTER);
-	/* 10 EEXIST of 1000, none of 2000: Fisher p = 1.6e-05 */
-	expect_verdict(p, PFNMAP_K_UFFD_COPY, "EEXIST", DV_BETTER);
-	assert_int_equal(row(p, PFNMAP_K_UFFD_COPY, "ops_per_s")->r.test, ST_POISSON);
-	/* max_retries: shown, never tested */
-	expect_verdict(p, PFNMAP_K_UFFD_COPY, "max_retries", DV_UNKNOWN);
-	assert_int_equal(row(p, PFNMAP_K_UFFD_COPY, "max_retries")->note, DN_MAX);
-	pair_free(p);
-	/* the same, but each side ran a command: ops/s is not tested */
-	a.watched = false;
-	p = compare(&a, &b, DIFF_MIN_CHANGE);
-	expect_verdict(p, PFNMAP_K_UFFD_COPY, "ops_per_s", DV_UNKNOWN);
-	assert_int_equal(row(p, PFNMAP_K_UFFD_COPY, "ops_per_s")->note, DN_CLOSED);
-	expect_verdict(p, PFNMAP_K_UFFD_COPY, "retries", DV_WORSE);
-	pair_free(p);
-}
-
-/* Significant but under --min-change: '~'; with no minimum: called. */
-static void test_min_change(void **state)
-{
-	struct side a = base_side, b = base_side;
-	struct pair *p;
-
-	(void)state;
-	a.ops = b.ops = 1000000;
-	a.retries = "1000000";
-	b.retries = "1005000";		/* +0.5%, z ~ 3.5 */
-	p = compare(&a, &b, DIFF_MIN_CHANGE);
-	assert_true(row(p, PFNMAP_K_UFFD_COPY, "retries")->r.p < 0.001);
-	expect_verdict(p, PFNMAP_K_UFFD_COPY, "retries", DV_SAME);
-	pair_free(p);
-	p = compare(&a, &b, 0);
-	expect_verdict(p, PFNMAP_K_UFFD_COPY, "retries", DV_WORSE);
-	pair_free(p);
-}
-
-/* A small change on few operations is not significant. */
-static void test_not_significant(void **state)
-{
-	struct side a = base_side, b = base_side;
-	struct pair *p;
-
-	(void)state;
-	a.ops = b.ops = 100;
-	a.eexist = 2;
-	b.eexist = 4;
-	p = compare(&a, &b, DIFF_MIN_CHANGE);
-	expect_verdict(p, PFNMAP_K_UFFD_COPY, "EEXIST", DV_SAME);
-	assert_true(row(p, PFNMAP_K_UFFD_COPY, "EEXIST")->r.p > 0.05);
-	pair_free(p);
-}
-
-static void test_unknown_and_summary(void **state)
+/* Counts of events: nb1, which calls only large changes. */
+static void test_one_run_counts(void **state)
 {
 	struct side a = base_side, b = base_side;
 	const struct diff_row *r;
 	struct pair *p;
 
 	(void)state;
-	b.retries = "null";
-	b.p50 = 2000;
+	/* 0 of 1000 vs 500 of 1000: uniform split, p = 2 / 501 */
+	a.eexist = 0;
+	b.eexist = 500;
 	p = compare(&a, &b, DIFF_MIN_CHANGE);
-	r = row(p, PFNMAP_K_UFFD_COPY, "retries");
+	r = row(p, UC, "EEXIST");
+	assert_int_equal(r->r.test, ST_NB1);
+	assert_int_equal(r->note, DN_NB1);
+	assert_near(r->r.p, 2.0 / 501);
+	assert_true(isinf(r->rel));
+	expect_verdict(p, UC, "EEXIST", DV_WORSE, 0);
+	expect_verdict(p, UC, "errors", DV_WORSE, 0);
+	pair_free(p);
+	p = compare(&b, &a, DIFF_MIN_CHANGE);
+	expect_verdict(p, UC, "EEXIST", DV_BETTER, 0);
+	pair_free(p);
+	/* 0 of 100 vs 50 of 150: p 0.0569 (python, mpmath), not called */
+	a.ops = 100;
+	b.ops = 150;
+	b.eexist = 50;
+	p = compare(&a, &b, DIFF_MIN_CHANGE);
+	assert_true(fabs(row(p, UC, "EEXIST")->r.p - 0.05691182814750813) < 1e-9);
+	expect_verdict(p, UC, "EEXIST", DV_SAME, 4);
+	pair_free(p);
+	/* 0.1 -> 0.4 retries per op: 4x, p 0.403 from one run each */
+	a = b = base_side;
+	b.retries = "400";
+	p = compare(&a, &b, DIFF_MIN_CHANGE);
+	assert_true(fabs(row(p, UC, "retries")->r.p - 0.4031936127744511) < 1e-9);
+	expect_verdict(p, UC, "retries", DV_SAME, 4);
+	assert_near(row(p, UC, "retries")->shown[1], 0.4);
+	pair_free(p);
+}
+
+/* Latency, ops/s, maxima: run-to-run noise unmeasured, no verdict. */
+static void test_one_run_values(void **state)
+{
+	struct side a = base_side, b = base_side;
+	const struct diff_row *r;
+	struct pair *p;
+
+	(void)state;
+	b.p50 = 2000;
+	b.ops = 2000;
+	b.max_retries = 9;
+	a.watched = b.watched = true;
+	p = compare(&a, &b, DIFF_MIN_CHANGE);
+	r = row(p, UC, "p50");
+	assert_int_equal(r->note, DN_ONE_RUN);
+	assert_int_equal(r->r.test, ST_NONE);
+	assert_true(isnan(r->r.p));
+	assert_true(r->rel == 1);
+	expect_verdict(p, UC, "p50", DV_SAME, 4);
+	/* a process watched, twice the operations: still no verdict */
+	expect_verdict(p, UC, "ops_per_s", DV_SAME, 4);
+	assert_int_equal(row(p, UC, "ops_per_s")->note, DN_ONE_RUN);
+	expect_verdict(p, UC, "max_retries", DV_SAME, 4);
+	expect_verdict(p, UC, "p99", DV_SAME, 0);
+	pair_free(p);
+}
+
+static void test_unknown(void **state)
+{
+	struct side a = base_side, b = base_side;
+	struct side ra[4], rb[4];
+	const struct diff_row *r;
+	struct pair *p;
+	int i;
+
+	(void)state;
+	b.retries = "null";
+	p = compare(&a, &b, DIFF_MIN_CHANGE);
+	r = row(p, UC, "retries");
 	assert_true(r->known[0]);
 	assert_false(r->known[1]);
 	assert_int_equal(r->verdict, DV_UNKNOWN);
 	assert_int_equal(r->note, DN_UNKNOWN);
-	/* stat JSON: percentiles only, no test however large the change */
-	r = row(p, PFNMAP_K_UFFD_COPY, "p50");
-	assert_int_equal(r->verdict, DV_UNKNOWN);
-	assert_int_equal(r->note, DN_SUMMARY);
-	assert_true(r->rel == 1);
+	pair_free(p);
+	/* one of NEW's runs could not see retries: the other three count */
+	for (i = 0; i < 4; i++) {
+		ra[i] = rb[i] = base_side;
+		rb[i].retries = i ? "900" : "null";
+	}
+	p = compare_runs(ra, 4, rb, 4, DIFF_MIN_CHANGE);
+	r = row(p, UC, "retries");
+	assert_int_equal(r->nvals[0], 4);
+	assert_int_equal(r->nvals[1], 3);
+	assert_true(r->known[1]);
+	assert_near(r->value[1], 2700);
+	/*
+	 * 4 against 3, all tied within a side: of the C(7, 3) = 35 splits
+	 * only this one is as far from the mean rank sum (the mirror image
+	 * puts 3 of 4 tied values, not 4, on one side): p = 1/35
+	 */
+	assert_near(r->r.p, 1.0 / 35);
+	expect_verdict(p, UC, "retries", DV_WORSE, 0);
+	pair_free(p);
+}
+
+/* ---- several runs per side -------------------------------------------------------- */
+
+static const char *const base_retries[] = { "100", "110", "90", "100", "120" };
+static const char *const new_retries[] = { "200", "190", "210", "205", "195" };
+
+static void runs_of(struct side *s, const struct side *proto,
+		    const char *const *retries, __u64 p50, int n)
+{
+	int i;
+
+	for (i = 0; i < n; i++) {
+		s[i] = *proto;
+		s[i].retries = retries[i];
+		s[i].p50 = p50 + 10 * (i % 3);
+		s[i].elapsed_ns = proto->elapsed_ns + 1000000 * i;
+	}
+}
+
+static void test_runs(void **state)
+{
+	struct side a[5], b[5];
+	const struct diff_row *r;
+	struct pair *p;
+
+	(void)state;
+	runs_of(a, &base_side, base_retries, 1000, 5);
+	runs_of(b, &base_side, new_retries, 2000, 5);
+	p = compare_runs(a, 5, b, 5, DIFF_MIN_CHANGE);
+	r = row(p, UC, "retries");
+	assert_int_equal(r->r.test, ST_U_EXACT);
+	assert_near(r->r.p, 2.0 / 252);
+	assert_int_equal(r->r.dir, 1);
+	expect_verdict(p, UC, "retries", DV_WORSE, 0);
+	/* each run's value, sorted; the median and its largest deviation */
+	assert_int_equal(r->nvals[0], 5);
+	assert_near(r->vals[0][0], 0.09);
+	assert_near(r->vals[0][4], 0.12);
+	assert_near(r->shown[0], 0.1);
+	assert_near(r->spread[0], 0.2);
+	assert_near(r->shown[1], 0.2);
+	/* --fail-if's: the total over the runs, and per op pooled */
+	assert_near(r->value[0], 520);
+	assert_near(r->pooled[1], 1000.0 / 5000);
+	expect_verdict(p, UC, "p50", DV_WORSE, 0);
+	assert_near(row(p, UC, "p50")->r.p, 2.0 / 252);
+	/* the same in every run: ties only, p = 1 */
+	expect_verdict(p, UC, "EEXIST", DV_SAME, 0);
+	assert_true(row(p, UC, "EEXIST")->r.p == 1);
+	expect_verdict(p, UC, "count", DV_UNKNOWN, 0);
+	/* the elapsed times differ: ops/s is tested too */
+	assert_int_equal(row(p, UC, "ops_per_s")->r.test, ST_U_EXACT);
+	pair_free(p);
+	/* reversed: better */
+	p = compare_runs(b, 5, a, 5, DIFF_MIN_CHANGE);
+	expect_verdict(p, UC, "retries", DV_BETTER, 0);
+	pair_free(p);
+}
+
+static void test_few_runs(void **state)
+{
+	struct side a[5], b[5];
+	struct pair *p;
+
+	(void)state;
+	runs_of(a, &base_side, base_retries, 1000, 5);
+	runs_of(b, &base_side, new_retries, 2000, 5);
+	/* 3 against 3 that do not overlap: p = 2/20, no verdict possible */
+	p = compare_runs(a, 3, b, 3, DIFF_MIN_CHANGE);
+	assert_near(row(p, UC, "retries")->r.p, 0.1);
+	expect_verdict(p, UC, "retries", DV_SAME, 4);
+	expect_verdict(p, UC, "p50", DV_SAME, 4);
+	expect_verdict(p, UC, "EEXIST", DV_SAME, 0);
+	pair_free(p);
+	/* one run against five: counts by nb1 over the totals */
+	p = compare_runs(a, 1, b, 5, DIFF_MIN_CHANGE);
+	assert_int_equal(row(p, UC, "retries")->r.test, ST_NB1);
+	expect_verdict(p, UC, "p50", DV_SAME, 4);
+	pair_free(p);
+	/* runs that overlap: an honest '~' */
+	b[0].retries = "80";
+	b[1].retries = "95";
+	b[2].retries = "130";
+	b[3].retries = "105";
+	b[4].retries = "100";
+	p = compare_runs(a, 5, b, 5, DIFF_MIN_CHANGE);
+	assert_true(row(p, UC, "retries")->r.p > 0.5);
+	expect_verdict(p, UC, "retries", DV_SAME, 0);
+	pair_free(p);
+}
+
+/* Significant but under --min-change: '~'; with no minimum: called. */
+static void test_min_change(void **state)
+{
+	static const char *const ra[] = { "1000000", "1000100", "999900", "1000050" };
+	static const char *const rb[] = { "1005000", "1005100", "1004900", "1005050" };
+	struct side a[4], b[4];
+	struct pair *p;
+	int i;
+
+	(void)state;
+	for (i = 0; i < 4; i++) {
+		a[i] = b[i] = base_side;
+		a[i].ops = b[i].ops = 1000000;
+		a[i].retries = ra[i];
+		b[i].retries = rb[i];	/* +0.5% */
+	}
+	p = compare_runs(a, 4, b, 4, DIFF_MIN_CHANGE);
+	assert_near(row(p, UC, "retries")->r.p, 2.0 / 70);
+	expect_verdict(p, UC, "retries", DV_SAME, 0);
+	pair_free(p);
+	p = compare_runs(a, 4, b, 4, 0);
+	expect_verdict(p, UC, "retries", DV_WORSE, 0);
 	pair_free(p);
 }
 
@@ -368,6 +521,7 @@ static void test_gate_eval(void **state)
 	assert_int_equal(eval(p, "uffd_copy.EEXIST/op>0.5", &v), 1);
 	assert_true(v == 0.6);
 	assert_int_equal(eval(p, "uffd_copy.EEXIST/op>0.7", &v), 0);
+	/* 10 vs 600 of 1000 from one run each: nb1 p = 22/611 */
 	assert_int_equal(eval(p, "uffd_copy.EEXIST:worse", &v), 1);
 	assert_int_equal(eval(p, "uffd_copy.EEXIST:better", &v), 0);
 	assert_int_equal(eval(p, "uffd_copy.errors==600", &v), 1);
@@ -380,12 +534,46 @@ static void test_gate_eval(void **state)
 	assert_int_equal(eval(p, "uffd_copy.p99>4999", &v), 1);
 	assert_int_equal(eval(p, "uffd_copy.count<1000", &v), 0);
 	assert_int_equal(eval(p, "uffd_copy.ops_per_s>999", &v), 1);
+	/* no verdict without runs, but a verdict condition can ask */
+	assert_int_equal(eval(p, "uffd_copy.p50:~", &v), 1);
 	/* unknown in NEW: cannot be told, never silently false */
 	assert_int_equal(eval(p, "uffd_copy.retries>0", &v), -EINVAL);
 	assert_int_equal(eval(p, "uffd_copy.retries:~", &v), 0);
 	assert_int_equal(eval(p, "uffd_copy.retries:?", &v), 1);
 	/* a counter this kind does not have */
 	assert_int_equal(eval(p, "uffd_copy.zap_races>0", &v), -EINVAL);
+	pair_free(p);
+}
+
+/* NEW's value over its runs: total, pooled, maximum or median. */
+static void test_gate_eval_runs(void **state)
+{
+	struct side a[5], b[5];
+	struct pair *p;
+	double v;
+	int i;
+
+	(void)state;
+	runs_of(a, &base_side, base_retries, 1000, 5);
+	runs_of(b, &base_side, new_retries, 2000, 5);
+	for (i = 0; i < 5; i++)
+		b[i].max_retries = i + 1;
+	b[3].eexist = 0;
+	p = compare_runs(a, 5, b, 5, DIFF_MIN_CHANGE);
+	assert_int_equal(eval(p, "uffd_copy.retries>=1000", &v), 1);
+	assert_true(v == 1000);
+	assert_int_equal(eval(p, "uffd_copy.retries/op>0.19", &v), 1);
+	assert_near(v, 0.2);
+	assert_int_equal(eval(p, "uffd_copy.retries/op>0.21", &v), 0);
+	assert_int_equal(eval(p, "uffd_copy.max_retries==5", &v), 1);
+	assert_int_equal(eval(p, "uffd_copy.max==9000", &v), 1);
+	/* p50 of the runs 2000 2010 2020 2000 2010 */
+	assert_int_equal(eval(p, "uffd_copy.p50==2010", &v), 1);
+	assert_int_equal(eval(p, "uffd_copy.count==5000", &v), 1);
+	/* one run without EEXIST: the total still counts the others */
+	assert_int_equal(eval(p, "uffd_copy.EEXIST==40", &v), 1);
+	assert_int_equal(eval(p, "uffd_copy.retries:worse", &v), 1);
+	assert_int_equal(eval(p, "uffd_copy.p50:worse", &v), 1);
 	pair_free(p);
 }
 
@@ -419,7 +607,7 @@ static char *write_side(const char *name, const struct side *s)
 /* Runs `pfnmap diff ARGS...` with stdout to out (NULL: /dev/null), stderr dropped. */
 static int run(const char *out, ...)
 {
-	char *argv[16] = { "diff" };
+	char *argv[32] = { "diff" };
 	int argc = 1, rc, save_out, save_err, fd;
 	va_list ap;
 
@@ -464,13 +652,15 @@ static char *slurp(const char *path, size_t *len)
 static void test_exit_codes(void **state)
 {
 	struct side s = base_side, v9 = base_side;
-	char *a, *b, *bad, *v, *txt, *out;
+	char *a, *a2, *b, *b2, *bad, *v, *txt, *out;
 
 	(void)state;
-	s.eexist = 300;
+	s.eexist = 900;
 	v9.version = 9;
 	a = write_side("a.json", &base_side);
+	a2 = write_side("a2.json", &base_side);
 	b = write_side("b.json", &s);
+	b2 = write_side("b2.json", &s);
 	v = write_side("v9.json", &v9);
 	bad = write_file("bad.json", "{\"version\":");
 	txt = write_file("x.txt", "hello\n");
@@ -484,15 +674,30 @@ static void test_exit_codes(void **state)
 	/* one true among several is enough */
 	assert_int_equal(run(NULL, "-f", "vfio_pin.EINVAL>0", "-f",
 			     "uffd_copy.EEXIST/op>0.2", a, b, NULL), 1);
+	/* several runs: -b/-n, or a "--" between the groups */
+	assert_int_equal(run(NULL, "-b", a, "-b", a2, "-n", b, "-n", b2, NULL), 0);
+	assert_int_equal(run(NULL, "--base", a, "--new", b, "-f",
+			     "uffd_copy.EEXIST>1000", "--new", b2, NULL), 1);
+	assert_int_equal(run(NULL, a, a2, "--", b, b2, "-f",
+			     "uffd_copy.EEXIST>1000", NULL), 1);
+	assert_int_equal(run(NULL, a, "--", b, b2, NULL), 0);
 	/* usage and input errors */
 	assert_int_equal(run(NULL, "-f", "uffd_copy.EEXIST>", a, b, NULL), 2);
 	assert_int_equal(run(NULL, a, NULL), 2);
 	assert_int_equal(run(NULL, a, b, a, NULL), 2);
+	assert_int_equal(run(NULL, "-b", a, NULL), 2);
+	assert_int_equal(run(NULL, "-b", a, "-n", b, a2, NULL), 2);
+	assert_int_equal(run(NULL, a, b, "--", NULL), 2);
+	assert_int_equal(run(NULL, "--", a, b, NULL), 2);
+	assert_int_equal(run(NULL, a, "--", b, "--", b2, NULL), 2);
+	/* "--" as the value of an option is that value, not a separator */
+	assert_int_equal(run(NULL, "-f", "--", a, b, NULL), 2);
 	assert_int_equal(run(NULL, "--alpha", "0", a, b, NULL), 2);
 	assert_int_equal(run(NULL, "--alpha", "x", a, b, NULL), 2);
 	assert_int_equal(run(NULL, "--min-change", "-1", a, b, NULL), 2);
 	assert_int_equal(run(NULL, "--frob", a, b, NULL), 2);
 	assert_int_equal(run(NULL, a, "/nonexistent/x.json", NULL), 2);
+	assert_int_equal(run(NULL, "-b", a, "-b", a2, "-n", b, "-n", "/nonexistent", NULL), 2);
 	assert_int_equal(run(NULL, a, bad, NULL), 2);
 	assert_int_equal(run(NULL, txt, a, NULL), 2);
 	assert_int_equal(run(NULL, a, v, NULL), 2);
@@ -501,74 +706,98 @@ static void test_exit_codes(void **state)
 	assert_int_equal(run(NULL, "-f", "x", "/nonexistent", a, NULL), 2);
 	assert_int_equal(run(out, "--help", NULL), 0);
 	free(a);
+	free(a2);
 	free(b);
+	free(b2);
 	free(v);
 	free(bad);
 	free(txt);
 	free(out);
 }
 
+/* The row of kind.metric in --json's rows. */
+static const struct jv *json_row(const struct jv *root, const char *kind,
+				 const char *metric)
+{
+	const struct jv *rows = jv_get(root, "rows");
+	size_t i;
+
+	assert_non_null(rows);
+	assert_int_equal(rows->type, JV_ARR);
+	for (i = 0; i < rows->n; i++)
+		if (!strcmp(jv_get_str(&rows->items[i], "kind"), kind) &&
+		    !strcmp(jv_get_str(&rows->items[i], "metric"), metric))
+			return &rows->items[i];
+	print_error("no row %s.%s in the JSON\n", kind, metric);
+	fail();
+	return NULL;
+}
+
 static void test_json_output(void **state)
 {
-	struct side s = base_side;
-	char *a, *b, *out, *text;
-	const struct jv *rows, *r;
+	struct side s = base_side, fast = base_side;
+	char *a, *b, *b2, *out, *text;
+	const struct jv *r, *vals;
 	struct jv *root;
-	size_t len, i;
-	bool found = false;
+	size_t len;
 
 	(void)state;
-	s.eexist = 300;
+	s.eexist = 900;
+	fast.p50 = 500;
 	a = write_side("ja.json", &base_side);
 	b = write_side("jb.json", &s);
+	b2 = write_side("jb2.json", &fast);
 	assert_true(asprintf(&out, "%s/json.out", tmpdir) > 0);
 	assert_int_equal(run(out, "--json", "-f", "uffd_copy.EEXIST>0", a, b, NULL), 1);
 	text = slurp(out, &len);
 	assert_int_equal(json_parse(text, len, &root, NULL, 0), 0);
-	rows = jv_get(root, "rows");
-	assert_non_null(rows);
-	assert_int_equal(rows->type, JV_ARR);
-	for (i = 0; i < rows->n; i++) {
-		r = &rows->items[i];
-		if (strcmp(jv_get_str(r, "kind"), "uffd_copy") ||
-		    strcmp(jv_get_str(r, "metric"), "EEXIST"))
-			continue;
-		found = true;
-		assert_string_equal(jv_get_str(r, "verdict"), "worse");
-		assert_string_equal(jv_get_str(r, "test"), "fisher");
-		assert_true(jv_get(r, "new")->num == 0.3);
-		assert_true(jv_get(r, "base")->num == 0.01);
-		assert_true(jv_get(r, "p_value")->num < 1e-10);
-		assert_non_null(jv_get(r, "rel_change"));
-		assert_non_null(jv_get(r, "delta"));
-	}
-	assert_true(found);
+	assert_int_equal(jv_get(root, "base")->type, JV_ARR);
+	assert_int_equal(jv_get(root, "base")->n, 1);
+	assert_true(jv_get(root, "runs_needed")->u == 4);
+	r = json_row(root, "uffd_copy", "EEXIST");
+	assert_string_equal(jv_get_str(r, "verdict"), "worse");
+	assert_string_equal(jv_get_str(r, "test"), "nb1");
+	assert_true(jv_get(r, "new")->num == 0.9);
+	assert_true(jv_get(r, "base")->num == 0.01);
+	assert_true(jv_get(r, "new_value")->num == 900);
+	assert_true(jv_get(r, "new_pooled")->num == 0.9);
+	/* 10 vs 900 of 1000: 2 * 11 / 911 */
+	assert_true(fabs(jv_get(r, "p_value")->num - 22.0 / 911) < 1e-12);
+	assert_int_equal(jv_get(r, "need_runs")->type, JV_NULL);
+	assert_non_null(jv_get(r, "rel_change"));
+	assert_non_null(jv_get(r, "delta"));
 	assert_true(jv_get(root, "exit")->u == 1);
 	assert_int_equal(jv_get(root, "gates")->n, 1);
 	jv_free(root);
 	free(text);
+	/* two runs a side: each run's value, and what the verdict needs */
+	assert_int_equal(run(out, "--json", a, a, "--", b2, b2, NULL), 0);
+	text = slurp(out, &len);
+	assert_int_equal(json_parse(text, len, &root, NULL, 0), 0);
+	assert_int_equal(jv_get(root, "new")->n, 2);
+	r = json_row(root, "uffd_copy", "p50");
+	vals = jv_get(r, "new_values");
+	assert_int_equal(vals->n, 2);
+	assert_true(vals->items[0].num == 500);
+	assert_string_equal(jv_get_str(r, "verdict"), "~");
+	assert_true(jv_get(r, "need_runs")->u == 4);
+	assert_string_equal(jv_get_str(r, "test"), "u-test");
+	jv_free(root);
+	free(text);
 	free(a);
 	free(b);
+	free(b2);
 	free(out);
 }
 
-/* The table: a header naming both runs, aligned columns. */
-static void test_text_output(void **state)
+/* The verdict column of every uffd_copy line; "need" lines counted. */
+static int check_columns(char *text, int *need)
 {
-	struct side s = base_side;
-	char *a, *b, *out, *text, *line, *save = NULL;
-	size_t len;
+	char *line, *save = NULL;
 	long verdict_col = -1;
+	int lines = 0;
 
-	(void)state;
-	s.eexist = 300;
-	a = write_side("ta.json", &base_side);
-	b = write_side("tb.json", &s);
-	assert_true(asprintf(&out, "%s/text.out", tmpdir) > 0);
-	assert_int_equal(run(out, a, b, NULL), 0);
-	text = slurp(out, &len);
-	assert_non_null(strstr(text, "6.18.0-test"));
-	assert_non_null(strstr(text, "stress -n 1000"));
+	*need = 0;
 	for (line = strtok_r(text, "\n", &save); line;
 	     line = strtok_r(NULL, "\n", &save)) {
 		char *v;
@@ -583,8 +812,44 @@ static void test_text_output(void **state)
 		assert_true(v[-1] == ' ' && v[0] != ' ');
 		if (strstr(line, "EEXIST/op"))
 			assert_int_equal(strncmp(v, "worse", 5), 0);
+		*need += !strncmp(v, "~ (need >= 4 runs)", 18);
+		lines++;
 	}
 	assert_true(verdict_col > 0);
+	return lines;
+}
+
+/* The table: a header naming the runs, aligned columns. */
+static void test_text_output(void **state)
+{
+	struct side s = base_side;
+	char *a, *b, *out, *text;
+	size_t len;
+	int need;
+
+	(void)state;
+	s.eexist = 900;
+	s.p50 = 700;
+	a = write_side("ta.json", &base_side);
+	b = write_side("tb.json", &s);
+	assert_true(asprintf(&out, "%s/text.out", tmpdir) > 0);
+	assert_int_equal(run(out, a, b, NULL), 0);
+	text = slurp(out, &len);
+	assert_non_null(strstr(text, "6.18.0-test"));
+	assert_non_null(strstr(text, "stress -n 1000"));
+	assert_non_null(strstr(text, "tests: one run on a side"));
+	assert_true(check_columns(text, &need) > 5);
+	/* p50 alone differs among the untested rows: it asks for runs */
+	assert_int_equal(need, 1);
+	free(text);
+	assert_int_equal(run(out, "-b", a, "-b", a, "-b", a, "-b", a, "-n", b,
+			     "-n", b, "-n", b, "-n", b, NULL), 0);
+	text = slurp(out, &len);
+	assert_non_null(strstr(text, "BASE  4 runs, kernel 6.18.0-test"));
+	assert_non_null(strstr(text, "tests: across runs"));
+	assert_non_null(strstr(text, "0.9 ±0%"));
+	assert_true(check_columns(text, &need) > 5);
+	assert_int_equal(need, 0);
 	free(text);
 	free(a);
 	free(b);
@@ -652,7 +917,7 @@ static void test_sparse_json(void **state)
 	diff_input_free(&in);
 }
 
-/* ---- a capture: every sample, so latency gets tested --------------------------- */
+/* ---- captures: exact percentiles per run --------------------------------------- */
 
 static char *write_capture(const char *name, __u64 lat0, int n)
 {
@@ -698,56 +963,535 @@ static char *write_capture(const char *name, __u64 lat0, int n)
 	return path;
 }
 
+static void load_path(struct diff_input *in, const char *path)
+{
+	char err[256];
+
+	memset(in, 0, sizeof(*in));
+	if (diff_input_load(in, path, err, sizeof(err))) {
+		print_error("%s: %s\n", path, err);
+		fail();
+	}
+}
+
+/* Four captures a side, every sample a bit slower in NEW. */
 static void test_capture_latency(void **state)
 {
+	static const __u64 lat0[2][4] = { { 1000, 1003, 997, 1001 },
+					  { 1100, 1096, 1104, 1102 } };
 	struct diff_opts o = { .alpha = 0.05, .min_change = DIFF_MIN_CHANGE };
-	static struct diff_input in[2];
+	static struct diff_input in[2][4];
+	struct diff_side side[2];
 	const struct diff_row *r;
+	char name[32], *path[2][4];
 	struct diff d;
-	char err[256], *a, *b, *j;
+	int s, i;
 
 	(void)state;
-	a = write_capture("a.data", 1000, 200);	/* 1000..1199 ns */
-	b = write_capture("b.data", 1100, 200);	/* 1100..1299 ns */
-	assert_int_equal(diff_input_load(&in[0], a, err, sizeof(err)), 0);
-	assert_int_equal(diff_input_load(&in[1], b, err, sizeof(err)), 0);
-	assert_int_equal(in[0].type, DI_CAPTURE);
-	assert_int_equal(in[0].k[PFNMAP_K_UFFD_COPY].nlat, 200);
-	assert_true(in[0].elapsed_ns == 1000000000ULL);
-	assert_true(in[0].k[PFNMAP_K_UFFD_COPY].p50 == 1099);
-	assert_true(in[0].k[PFNMAP_K_UFFD_COPY].has_dist);
-	assert_int_equal(diff_compute(&d, &in[0], &in[1], &o), 0);
-	r = diff_find(&d, PFNMAP_K_UFFD_COPY, "p50");
-	assert_non_null(r);
-	assert_int_equal(r->r.test, ST_MWU);
+	for (s = 0; s < 2; s++)
+		for (i = 0; i < 4; i++) {
+			snprintf(name, sizeof(name), "c%d%d.data", s, i);
+			path[s][i] = write_capture(name, lat0[s][i], 200);
+			load_path(&in[s][i], path[s][i]);
+		}
+	assert_int_equal(in[0][0].type, DI_CAPTURE);
+	assert_int_equal(in[0][0].k[UC].nlat, 200);
+	assert_true(in[0][0].elapsed_ns == 1000000000ULL);
+	/* exact percentiles of 1000..1199: the 100th and 198th values */
+	assert_true(in[0][0].k[UC].p50 == 1099);
+	assert_true(in[0][0].k[UC].p99 == 1197);
+	assert_true(in[0][0].k[UC].has_dist);
+	for (s = 0; s < 2; s++)
+		side[s] = (struct diff_side){ in[s], 4 };
+	assert_int_equal(diff_compute(&d, &side[0], &side[1], &o), 0);
+	r = diff_find(&d, UC, "p50");
+	assert_int_equal(r->r.test, ST_U_EXACT);
+	assert_true(fabs(r->r.p - 2.0 / 70) < 1e-12);
 	assert_int_equal(r->verdict, DV_WORSE);
-	/* U = pairs where NEW is larger: 200*200 - 100*101/2 - ties/2 */
-	assert_true(r->r.stat == 40000 - 5050 + 50);
-	r = diff_find(&d, PFNMAP_K_UFFD_COPY, "retries");
+	/* U: every NEW run slower than every BASE run */
+	assert_true(r->r.stat == 16);
+	/* the medians of the runs' p50s 1096 1099 1100 1102 and 1195 ... 1203 */
+	assert_true(r->shown[0] == 1099.5);
+	assert_true(r->shown[1] == 1200);
+	r = diff_find(&d, UC, "retries");
 	assert_int_equal(r->verdict, DV_SAME);
-	/* 4 of 400 above the pooled p99: no split could be significant */
-	r = diff_find(&d, PFNMAP_K_UFFD_COPY, "p99");
-	assert_int_equal(r->r.test, ST_QUANTILE);
-	assert_int_equal(r->note, DN_TAIL);
-	assert_int_equal(r->verdict, DV_UNKNOWN);
 	diff_free(&d);
-	/* a stat JSON against a capture: no latency test */
-	j = write_side("mix.json", &base_side);
-	diff_input_free(&in[1]);
-	memset(&in[1], 0, sizeof(in[1]));
-	assert_int_equal(diff_input_load(&in[1], j, err, sizeof(err)), 0);
-	assert_int_equal(diff_compute(&d, &in[0], &in[1], &o), 0);
-	r = diff_find(&d, PFNMAP_K_UFFD_COPY, "p50");
-	assert_int_equal(r->verdict, DV_UNKNOWN);
-	assert_int_equal(r->note, DN_SUMMARY);
-	assert_int_equal(run(NULL, a, b, "-f", "uffd_copy.p50:worse", NULL), 1);
-	assert_int_equal(run(NULL, a, a, "-f", "uffd_copy.p50:worse", NULL), 0);
+	/* one capture a side: no latency verdict, however far apart */
+	side[0].n = side[1].n = 1;
+	assert_int_equal(diff_compute(&d, &side[0], &side[1], &o), 0);
+	r = diff_find(&d, UC, "p50");
+	assert_int_equal(r->note, DN_ONE_RUN);
+	assert_int_equal(r->verdict, DV_SAME);
+	assert_int_equal(r->need_runs, 4);
 	diff_free(&d);
-	diff_input_free(&in[0]);
-	diff_input_free(&in[1]);
-	free(a);
-	free(b);
-	free(j);
+	assert_int_equal(run(NULL, path[0][0], path[0][1], path[0][2], path[0][3],
+			     "--", path[1][0], path[1][1], path[1][2], path[1][3],
+			     "-f", "uffd_copy.p50:worse", NULL), 1);
+	assert_int_equal(run(NULL, path[0][0], path[1][0], "-f",
+			     "uffd_copy.p50:worse", NULL), 0);
+	for (s = 0; s < 2; s++)
+		for (i = 0; i < 4; i++) {
+			diff_input_free(&in[s][i]);
+			free(path[s][i]);
+		}
+}
+
+/* ---- every counter of the registry ------------------------------------------ */
+
+#define OPS		1000ULL
+#define ELAPSED_NS	1000000000ULL
+#define RUNS		4
+
+/* Counts of events: what nb1 tests from one run. */
+static bool counter_counts_events(const struct reg_counter *c)
+{
+	return c->diff == RD_RATE && c->unit == RU_COUNT && !c->is_signed;
+}
+
+static double counter_double(const struct reg_counter *c, __u64 v)
+{
+	return c->is_signed ? (double)(__s64)v : (double)v;
+}
+
+/* --fail-if's value over RUNS equal runs: total, maximum or median. */
+static double over_runs(const struct reg_counter *c, double v, int runs)
+{
+	return c->value == RV_SUM || c->value == RV_CNT ? v * runs : v;
+}
+
+/* The first kind whose records carry field f. */
+static int kind_with(int f)
+{
+	int k;
+
+	for (k = 0; k < PFNMAP_K_MAX; k++)
+		if (reg_kind_fields(k) & (1U << f))
+			return k;
+	return -1;
+}
+
+/* Puts v where agg.c keeps counter c; a histogram gets one sample. */
+static void put_counter(struct agg_stats *s, const struct reg_counter *c,
+			__u64 v)
+{
+	__u64 *sums[3] = { s->sum, s->sum2, s->sum3 };
+	char *p = (char *)s + c->aoff;
+
+	if (c->value == RV_SUM)
+		sums[c->slot][c->field] = v;
+	else if (c->value == RV_MAX || c->value == RV_CNT)
+		memcpy(p, &v, sizeof(v));
+	else
+		hist_add((struct lat_hist *)p, v);
+}
+
+/* BASE and NEW, runs each: OPS operations of kind k knowing every field, c = v[i]. */
+static void counter_inputs(struct diff_input *in, int runs, int k,
+			   const struct reg_counter *c, const __u64 v[2])
+{
+	int i, f;
+
+	memset(in, 0, 2 * runs * sizeof(*in));
+	for (i = 0; i < 2 * runs; i++) {
+		struct agg_stats *s = &in[i].k[k].s;
+
+		in[i].path = "synthetic";
+		in[i].type = DI_CAPTURE;
+		in[i].elapsed_known = true;
+		in[i].elapsed_ns = ELAPSED_NS;
+		s->key.kind = k;
+		s->ops = OPS;
+		for (f = 0; f < AGG_F_MAX; f++)
+			if (reg_kind_fields(k) & (1U << f))
+				s->known[f] = OPS;
+		put_counter(s, c, v[i >= runs]);
+	}
+}
+
+static int counter_diff(struct diff *d, struct diff_input *in, int runs)
+{
+	struct diff_opts o = { .alpha = 0.05, .min_change = DIFF_MIN_CHANGE };
+	struct diff_side a = { in, runs }, b = { in + runs, runs };
+
+	return diff_compute(d, &a, &b, &o);
+}
+
+/* The verdict of c's row: by rank over RUNS runs; from one run, none
+ * but nb1's, which a 4x change does not reach. */
+static void expect_counter_row(const struct diff *d, int k,
+			       const struct reg_counter *c, const __u64 v[2],
+			       int runs, enum diff_verdict want)
+{
+	const struct diff_row *r = diff_find(d, k, c->name);
+	int i;
+
+	if (!r) {
+		print_error("no row %s.%s\n", pfnmap_kind_name(k), c->name);
+		fail();
+	}
+	assert_ptr_equal(r->c, c);
+	assert_true(r->show);
+	assert_int_equal(r->per_op, c->value == RV_SUM);
+	for (i = 0; i < 2; i++) {
+		double x = counter_double(c, v[i]);
+
+		assert_true(r->known[i]);
+		assert_int_equal(r->nvals[i], runs);
+		assert_true(r->value[i] == over_runs(c, x, runs));
+		assert_true(r->shown[i] == (r->per_op ? x / OPS : x));
+	}
+	if (runs == 1) {
+		want = DV_SAME;
+		assert_int_equal(r->need_runs, 4);
+		assert_int_equal(r->r.test, counter_counts_events(c) ? ST_NB1 : ST_NONE);
+		assert_int_equal(r->note, counter_counts_events(c) ? DN_NB1 : DN_ONE_RUN);
+	} else {
+		assert_int_equal(r->r.test, ST_U_EXACT);
+		assert_true(fabs(r->r.p - 2.0 / 70) < 1e-12);
+	}
+	if (r->verdict != want) {
+		print_error("%s.%s: verdict %s, want %s\n", pfnmap_kind_name(k),
+			    c->name, diff_verdict_name(r->verdict),
+			    diff_verdict_name(want));
+		fail();
+	}
+}
+
+/* --fail-if takes the counter's name, "/op" only for a per-op sum. */
+static void expect_counter_gates(const struct diff *d, int k,
+				 const struct reg_counter *c, int runs)
+{
+	char expr[96], err[256];
+	struct diff_gate g;
+	double v;
+
+	snprintf(expr, sizeof(expr), "%s.%s>=400", pfnmap_kind_name(k), c->name);
+	assert_int_equal(diff_gate_parse(&g, expr, err, sizeof(err)), 0);
+	assert_int_equal(diff_gate_eval(d, &g, &v, err, sizeof(err)), 1);
+	assert_true(v == over_runs(c, 400, runs));
+	snprintf(expr, sizeof(expr), "%s.%s/op>0.3", pfnmap_kind_name(k), c->name);
+	if (c->value != RV_SUM) {
+		assert_int_equal(diff_gate_parse(&g, expr, err, sizeof(err)), -EINVAL);
+		return;
+	}
+	assert_int_equal(diff_gate_parse(&g, expr, err, sizeof(err)), 0);
+	assert_int_equal(diff_gate_eval(d, &g, &v, err, sizeof(err)), 1);
+	assert_true(v == 0.4);
+}
+
+/* Does b read what a was stored in (a sum's slot, a histogram...)? */
+static bool same_storage(const struct reg_counter *a,
+			 const struct reg_counter *b)
+{
+	if (a->value == RV_SUM || b->value == RV_SUM)
+		return a->value == b->value && a->field == b->field &&
+		       a->slot == b->slot;
+	return a->aoff == b->aoff;
+}
+
+/* Nothing else of the kind changed: every other counter row is 0 vs 0. */
+static void expect_counter_rows(const struct diff *d, int k,
+				const struct reg_counter *c)
+{
+	size_t i, n = 0, want = 0;
+	const struct reg_counter *o;
+
+	for (o = reg_counters; o < reg_counters + PFNMAP_C_MAX; o++)
+		want += diff_compares(o) &&
+			(reg_kind_fields(k) & (1U << o->field));
+	for (i = 0; i < d->nrows; i++) {
+		const struct diff_row *r = &d->rows[i];
+
+		if (r->kind != k || r->m->type != DM_COUNTER)
+			continue;
+		n++;
+		assert_true(diff_compares(r->c));
+		if (same_storage(r->c, c))
+			continue;	/* read from the same place as c */
+		if (r->verdict == DV_WORSE || r->verdict == DV_BETTER) {
+			print_error("%s changed with %s\n", r->c->name, c->name);
+			fail();
+		}
+	}
+	assert_int_equal(n, want);
+}
+
+static void test_every_counter(void **state)
+{
+	struct diff_input *in = calloc(2 * RUNS, sizeof(*in));
+	const struct reg_counter *c;
+	struct diff_gate g;
+	char expr[96], err[256];
+	int compared = 0, k, runs;
+	struct diff d;
+
+	(void)state;
+	assert_non_null(in);
+	for (c = reg_counters; c < reg_counters + PFNMAP_C_MAX; c++) {
+		__u64 v[2] = { c->is_signed ? (__u64)-100LL : 100, 400 };
+		__u64 rev[2] = { v[1], v[0] };
+
+		k = kind_with(c->field);
+		assert_true(k >= 0);
+		counter_inputs(in, 1, k, c, v);
+		assert_int_equal(counter_diff(&d, in, 1), 0);
+		snprintf(expr, sizeof(expr), "%s.%s>0", pfnmap_kind_name(k), c->name);
+		if (!diff_compares(c)) {
+			assert_null(diff_find(&d, k, c->name));
+			assert_int_equal(diff_gate_parse(&g, expr, err, sizeof(err)), -EINVAL);
+			diff_free(&d);
+			continue;
+		}
+		diff_free(&d);
+		compared++;
+		for (runs = 1; runs <= RUNS; runs += RUNS - 1) {
+			counter_inputs(in, runs, k, c, v);
+			assert_int_equal(counter_diff(&d, in, runs), 0);
+			expect_counter_row(&d, k, c, v, runs, DV_WORSE);
+			expect_counter_gates(&d, k, c, runs);
+			expect_counter_rows(&d, k, c);
+			diff_free(&d);
+			counter_inputs(in, runs, k, c, rev);
+			assert_int_equal(counter_diff(&d, in, runs), 0);
+			expect_counter_row(&d, k, c, rev, runs, DV_BETTER);
+			diff_free(&d);
+		}
+	}
+	/* the ten counters diff knew before the registry, and more */
+	assert_true(compared > 10);
+	free(in);
+}
+
+/* ---- stat JSON and capture of the same records --------------------------------- */
+
+#define NREC		300
+
+/* Writes v into the record member of c, in the member's own width. */
+static void set_member(struct pfnmap_event *e, const struct reg_counter *c,
+		       __s64 v)
+{
+	char *p = (char *)e + c->off;
+	__u8 u8 = v;
+	__u16 u16 = v;
+	__u32 u32 = v;
+	__u64 u64 = v;
+
+	if (c->size == 1)
+		memcpy(p, &u8, 1);
+	else if (c->size == 2)
+		memcpy(p, &u16, 2);
+	else if (c->size == 4)
+		memcpy(p, &u32, 4);
+	else
+		memcpy(p, &u64, 8);
+	assert_true(reg_counter_read(e, c) == v);
+}
+
+/* Record i of kind k: every field of the kind, every member varying. */
+static void make_record(struct pfnmap_event *e, int k, int i, int scale)
+{
+	const struct reg_counter *c;
+
+	memset(e, 0, sizeof(*e));
+	e->kind = k;
+	e->source = PFNMAP_S_FENTRY;
+	e->valid = reg_kind_fields(k);
+	e->start_ns = 2000 + i * 1000ULL;
+	e->duration_ns = 1000 + (i * 37) % 500 * scale;
+	e->ret = i % (10 / scale) == 0 ? -EEXIST : i % 25 == 1 ? -EFAULT : 0;
+	for (c = reg_counters; c < reg_counters + PFNMAP_C_MAX; c++) {
+		if (!reg_counter_is_member(c))
+			continue;
+		if (c->is_signed)
+			set_member(e, c, ((i * 131) % 1000 - 600) * scale);
+		else
+			set_member(e, c, (i * 3 + c->off) % (3 + 2 * scale));
+	}
+}
+
+static int records(struct agg *a, struct cap_writer *w, int scale)
+{
+	struct pfnmap_event e;
+	int k, i, n = 0;
+
+	for (k = 0; k < PFNMAP_K_MAX; k++)
+		for (i = 0; reg_kind(k) && i < NREC; i++, n++) {
+			make_record(&e, k, i, scale);
+			if (a)
+				assert_int_equal(agg_add(a, &e), 0);
+			if (w && capw_add(w, &e) == 1)
+				assert_int_equal(capw_flush(w, 0), 0);
+		}
+	return n;
+}
+
+/* A capture of the records: every kind seen in fentry mode. */
+static char *capture_of(const char *name, int scale)
+{
+	struct cap_writer_opts o = {};
+	struct cap_trailer t = {};
+	struct cap_writer *w;
+	struct cap_meta m;
+	char *path;
+	int fd, k;
+
+	memset(&m, 0, sizeof(m));
+	strcpy(m.kernel, "synthetic");
+	m.has_clock = true;
+	m.clock_mono_ns = 1000;
+	for (k = 0; k < PFNMAP_K_MAX; k++) {
+		m.modes[k].present = reg_kind(k);
+		m.modes[k].source = PFNMAP_S_FENTRY;
+		m.modes[k].valid = reg_kind_fields(k);
+	}
+	assert_true(asprintf(&path, "%s/%s", tmpdir, name) > 0);
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	assert_true(fd >= 0);
+	assert_int_equal(capw_open(&w, fd, &m, &o), 0);
+	records(NULL, w, scale);
+	t.end_ns = m.clock_mono_ns + ELAPSED_NS;
+	assert_int_equal(capw_finish(w, &t), 0);
+	capw_free(w);
+	close(fd);
+	return path;
+}
+
+/* `pfnmap stat --json` of the same records, through stats_json(). */
+static char *stat_json_of(int scale, size_t *len)
+{
+	struct agg_stats *t = calloc(1, sizeof(*t));
+	struct agg *a = agg_new(AGG_BY_KIND);
+	char *buf = NULL;
+	struct json j;
+	FILE *f;
+	int k;
+
+	assert_non_null(t);
+	assert_non_null(a);
+	records(a, NULL, scale);
+	f = open_memstream(&buf, len);
+	assert_non_null(f);
+	json_init(&j, f, false);
+	json_obj_begin(&j);
+	json_kv_u64(&j, "version", PFNMAP_ABI_VERSION);
+	json_kv_str(&j, "kernel", "synthetic");
+	json_kv_u64(&j, "elapsed_ns", ELAPSED_NS);
+	json_kv_u64(&j, "lost", 0);
+	json_key(&j, "command");
+	json_arr_begin(&j);
+	json_arr_end(&j);
+	for (k = 0; k < PFNMAP_K_MAX; k++) {
+		if (!reg_kind(k))
+			continue;
+		agg_total_kind(a, k, t);
+		json_key(&j, pfnmap_kind_name(k));
+		json_obj_begin(&j);
+		stats_json(&j, t, reg_kind_fields(k));
+		json_obj_end(&j);
+	}
+	json_obj_end(&j);
+	json_end_line(&j);
+	assert_int_equal(fclose(f), 0);
+	agg_free(a);
+	free(t);
+	return buf;
+}
+
+static bool same_number(double a, double b)
+{
+	return a == b || (isnan(a) && isnan(b));
+}
+
+/* Every row but latency (samples vs percentiles) is the same. */
+static void expect_same_rows(const struct diff *a, const struct diff *b)
+{
+	size_t i;
+
+	assert_int_equal(a->nrows, b->nrows);
+	for (i = 0; i < a->nrows; i++) {
+		const struct diff_row *x = &a->rows[i], *y = &b->rows[i];
+
+		assert_int_equal(x->kind, y->kind);
+		assert_string_equal(x->name, y->name);
+		if (x->m->type == DM_LAT)
+			continue;
+		if (x->known[0] != y->known[0] || x->known[1] != y->known[1] ||
+		    !same_number(x->value[0], y->value[0]) ||
+		    !same_number(x->value[1], y->value[1]) ||
+		    !same_number(x->shown[1], y->shown[1]) ||
+		    !same_number(x->r.p, y->r.p) || x->verdict != y->verdict ||
+		    x->note != y->note) {
+			print_error("%s.%s: capture %g -> %g (%s), stat JSON %g -> %g (%s)\n",
+				    pfnmap_kind_name(x->kind), x->name,
+				    x->value[0], x->value[1],
+				    diff_verdict_name(x->verdict), y->value[0],
+				    y->value[1], diff_verdict_name(y->verdict));
+			fail();
+		}
+	}
+}
+
+/* Every counter compared is a known row of every kind that has it. */
+static void expect_every_counter_known(const struct diff *d)
+{
+	size_t i, n = 0, want = 0;
+	int k;
+
+	for (k = 0; k < PFNMAP_K_MAX; k++) {
+		const struct reg_counter *c;
+
+		for (c = reg_counters; reg_kind(k) && c < reg_counters + PFNMAP_C_MAX; c++)
+			want += diff_compares(c) &&
+				(reg_kind_fields(k) & (1U << c->field));
+	}
+	for (i = 0; i < d->nrows; i++) {
+		if (d->rows[i].m->type != DM_COUNTER)
+			continue;
+		assert_true(d->rows[i].known[0] && d->rows[i].known[1]);
+		n++;
+	}
+	assert_int_equal(n, want);
+}
+
+static void test_stat_json_as_capture(void **state)
+{
+	struct diff_opts o = { .alpha = 0.05, .min_change = DIFF_MIN_CHANGE };
+	struct diff_input *cap = calloc(2, sizeof(*cap));
+	struct diff_input *js = calloc(2, sizeof(*js));
+	struct diff dc, dj;
+	char err[256], *path, *text;
+	size_t len;
+	int i;
+
+	(void)state;
+	assert_non_null(cap);
+	assert_non_null(js);
+	for (i = 0; i < 2; i++) {
+		path = capture_of(i ? "new.data" : "base.data", i + 1);
+		assert_int_equal(diff_input_load(&cap[i], path, err, sizeof(err)), 0);
+		free(path);
+		text = stat_json_of(i + 1, &len);
+		if (diff_input_from_buf(&js[i], text, len, err, sizeof(err))) {
+			print_error("stat JSON: %s\n", err);
+			fail();
+		}
+		assert_int_equal(js[i].type, DI_STAT_JSON);
+		free(text);
+	}
+	assert_int_equal(diff_compute(&dc, &(struct diff_side){ &cap[0], 1 },
+				      &(struct diff_side){ &cap[1], 1 }, &o), 0);
+	assert_int_equal(diff_compute(&dj, &(struct diff_side){ &js[0], 1 },
+				      &(struct diff_side){ &js[1], 1 }, &o), 0);
+	expect_every_counter_known(&dj);
+	expect_same_rows(&dc, &dj);
+	diff_free(&dc);
+	diff_free(&dj);
+	for (i = 0; i < 2; i++) {
+		diff_input_free(&cap[i]);
+		diff_input_free(&js[i]);
+	}
+	free(cap);
+	free(js);
 }
 
 static int setup(void **state)
@@ -774,19 +1518,23 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_equal_inputs),
-		cmocka_unit_test(test_errors_worse_and_better),
-		cmocka_unit_test(test_counters),
+		cmocka_unit_test(test_one_run_counts),
+		cmocka_unit_test(test_one_run_values),
+		cmocka_unit_test(test_unknown),
+		cmocka_unit_test(test_runs),
+		cmocka_unit_test(test_few_runs),
 		cmocka_unit_test(test_min_change),
-		cmocka_unit_test(test_not_significant),
-		cmocka_unit_test(test_unknown_and_summary),
 		cmocka_unit_test(test_gate_parse),
 		cmocka_unit_test(test_gate_eval),
+		cmocka_unit_test(test_gate_eval_runs),
 		cmocka_unit_test(test_exit_codes),
 		cmocka_unit_test(test_json_output),
 		cmocka_unit_test(test_text_output),
 		cmocka_unit_test(test_bad_inputs),
 		cmocka_unit_test(test_sparse_json),
 		cmocka_unit_test(test_capture_latency),
+		cmocka_unit_test(test_every_counter),
+		cmocka_unit_test(test_stat_json_as_capture),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

@@ -18,7 +18,7 @@ static void test_kind_names(void **state)
 	static const char *const want[PFNMAP_K_MAX] = {
 		"vfio_pin", "follow_pfnmap", "fixup_user_fault", "uffd_copy",
 		"uffd_zeropage", "uffd_continue", "uffd_poison", "vfio_map_dma",
-		"vfio_zap",
+		"vfio_zap", "uffd_move", "uffd_wp",
 	};
 	int k;
 

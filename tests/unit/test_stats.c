@@ -1,13 +1,17 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * test_stats.c - unit tests of user/stats.c.
+ * test_stats.c - unit tests of src/lib/stats.c.
  *
  * The expected p-values were computed independently, at development
- * time, with python3's fractions and math.comb (exact rational sums of
- * every outcome no more likely than the observed one, R's rule), and for
- * Mann-Whitney with ranks counted by brute force and U cross-checked by
- * counting pairs.  A few are textbook values: binom.test(3, 10) = 0.34375,
- * fisher.test on [3 1; 1 3] = 0.4857.
+ * time, in python3: Mann-Whitney by enumerating every split of the
+ * pooled values (itertools.combinations, midranks by counting, exact
+ * fractions), nb1 by summing the truncated geometric pmf term by term
+ * with mpmath at 50 digits (stats.c uses a closed form through expm1).
+ *
+ * The calibration tests draw from the null models with a fixed
+ * pseudo-random sequence and count how often each test rejects: exactly
+ * the size the enumeration predicts for the rank test, at most alpha
+ * (plus three standard errors) for nb1, whose rate is estimated.
  */
 #include <math.h>
 #include <stdarg.h>
@@ -19,7 +23,7 @@
 
 #define ARRAY_SIZE(x)	(sizeof(x) / sizeof((x)[0]))
 
-/* Relative tolerance: the C side sums doubles from lgamma(). */
+/* Relative tolerance: the C side sums doubles. */
 static void assert_close(double got, double want, double rel)
 {
 	if (fabs(got - want) > rel * fabs(want)) {
@@ -33,210 +37,41 @@ static void test_normal(void **state)
 	(void)state;
 	assert_close(stats_norm_sf(0), 0.5, 1e-15);
 	assert_close(stats_norm_sf(1.959963984540054), 0.025, 1e-12);
-	assert_close(stats_norm_cdf(-1.959963984540054), 0.025, 1e-12);
 	/* far tail: erfc keeps digits 1 - cdf would lose */
 	assert_close(stats_norm_sf(10), 7.619853024160593e-24, 1e-10);
 }
 
-struct binom_case {
-	__u64	k, n;
-	double	p, want;
-};
-
-static void test_binom_known(void **state)
-{
-	static const struct binom_case c[] = {
-		{ 3, 10, 0.5, 0.34375 },
-		{ 0, 10, 0.5, 0.001953125 },
-		{ 2, 20, 1.0 / 3, 0.0305659234248708 },
-		{ 60, 100, 0.4, 5.8878264959417e-05 },
-		{ 5, 10, 0.5, 1.0 },
-		{ 7, 400, 0.01, 0.12757558750460576 },
-	};
-	size_t i;
-	bool exact;
-
-	(void)state;
-	for (i = 0; i < ARRAY_SIZE(c); i++) {
-		assert_close(stats_binom_test(c[i].k, c[i].n, c[i].p, &exact),
-			     c[i].want, 1e-9);
-		assert_true(exact);
-	}
-}
-
-static void test_binom_edges(void **state)
-{
-	(void)state;
-	assert_true(isnan(stats_binom_test(11, 10, 0.5, NULL)));
-	assert_true(isnan(stats_binom_test(1, 10, 0, NULL)));
-	assert_true(isnan(stats_binom_test(1, 10, 1, NULL)));
-	assert_close(stats_binom_test(0, 0, 0.5, NULL), 1, 0);
-	/* the mass is all there */
-	assert_close(exp(stats_binom_logpmf(10, 10, 0.5)), 1.0 / 1024, 1e-12);
-}
-
-struct fisher_case {
-	__u64	x1, n1, x2, n2;
-	double	want, rel;	/* rel 0: 1e-9 */
-};
-
-static void test_fisher_known(void **state)
-{
-	static const struct fisher_case c[] = {
-		{ 3, 4, 1, 4, 0.4857142857142857, 0 },
-		{ 0, 100, 50, 150, 2.3804083390026653e-13, 0 },
-		{ 1, 1000, 9, 1000, 0.02117752939684126, 0 },
-		{ 10, 20, 10, 20, 1.0, 0 },
-		{ 100, 100, 98, 100, 0.49748743718592964, 0 },
-		{ 0, 1000, 20, 1000, 1.732866917218252e-06, 0 },
-		/*
-		 * Rare events among 10^9 operations: lgamma(10^9) has ~6
-		 * digits left for the difference of two terms; plenty next
-		 * to alpha.
-		 */
-		{ 3, 1000000000, 12, 1000000000, 0.03515624933349609, 1e-5 },
-	};
-	size_t i;
-	bool exact;
-
-	(void)state;
-	for (i = 0; i < ARRAY_SIZE(c); i++) {
-		assert_close(stats_fisher_test(c[i].x1, c[i].n1, c[i].x2,
-					       c[i].n2, &exact),
-			     c[i].want, c[i].rel ? c[i].rel : 1e-9);
-		assert_true(exact);
-	}
-	assert_true(isnan(stats_fisher_test(1, 0, 0, 5, NULL)));
-	assert_true(isnan(stats_fisher_test(6, 5, 0, 5, NULL)));
-}
-
-static void test_prop_z(void **state)
-{
-	double z;
-
-	(void)state;
-	/* 10% of 1000 vs 15% of 1000: pooled 0.125, se 0.01479 */
-	assert_close(stats_prop_z(100, 1000, 150, 1000, &z),
-		     0.0007232327164301939, 1e-9);
-	assert_close(z, 3.3806170189140663, 1e-9);
-	assert_close(stats_prop_z(0, 10, 0, 20, &z), 1, 0);
-	assert_close(stats_prop_z(10, 10, 20, 20, &z), 1, 0);
-}
-
-struct poisson_case {
-	__u64	x1;
-	double	t1;
-	__u64	x2;
-	double	t2, want;
-};
-
-static void test_poisson_known(void **state)
-{
-	static const struct poisson_case c[] = {
-		{ 10, 1000, 25, 1000, 0.01667384780012071 },
-		{ 0, 100, 5, 100, 0.0625 },
-		{ 100, 100, 150, 150, 1.0 },
-		{ 30, 200, 12, 50, 0.17618922658370542 },
-	};
-	struct stats_result r;
-	size_t i;
-
-	(void)state;
-	for (i = 0; i < ARRAY_SIZE(c); i++) {
-		r = stats_poisson_rates(c[i].x1, c[i].t1, c[i].x2, c[i].t2);
-		assert_close(r.p, c[i].want, 1e-9);
-		assert_int_equal(r.test, ST_POISSON);
-	}
-	r = stats_poisson_rates(1, 0, 1, 10);
-	assert_true(isnan(r.p));
-	assert_int_equal(r.test, ST_NONE);
-}
-
-/* Equal inputs are never significant, whatever the counts. */
-static void test_equal_not_significant(void **state)
-{
-	struct stats_result r;
-
-	(void)state;
-	r = stats_poisson_rates(0, 100, 0, 100);
-	assert_close(r.p, 1, 0);
-	assert_int_equal(r.dir, 0);
-	r = stats_poisson_rates(12345, 1e6, 12345, 1e6);
-	assert_close(r.p, 1, 0);
-	r = stats_proportions(0, 100, 0, 100);
-	assert_close(r.p, 1, 0);
-	r = stats_proportions(37, 100, 37, 100);
-	assert_close(r.p, 1, 0);
-	assert_int_equal(r.dir, 0);
-	r = stats_proportions(100, 100, 100, 100);
-	assert_close(r.p, 1, 0);
-}
-
-/* A clear change is significant, in the right direction. */
-static void test_clear_change(void **state)
-{
-	struct stats_result r;
-
-	(void)state;
-	r = stats_proportions(0, 100, 50, 150);
-	assert_true(r.p < 1e-10);
-	assert_int_equal(r.dir, 1);
-	r = stats_proportions(50, 150, 0, 100);
-	assert_true(r.p < 1e-10);
-	assert_int_equal(r.dir, -1);
-	r = stats_poisson_rates(200, 100, 100, 100);
-	assert_true(r.p < 1e-8);
-	assert_int_equal(r.dir, -1);
-	/* same counts, twice the time: the rate halved */
-	r = stats_poisson_rates(1000, 1, 1000, 2);
-	assert_true(r.p < 1e-20);
-	assert_int_equal(r.dir, -1);
-}
-
-/* Huge counts: exact and still agreeing with the normal approximation. */
-static void test_large_counts(void **state)
-{
-	struct stats_result r;
-	bool exact;
-	double p;
-
-	(void)state;
-	r = stats_poisson_rates(1000000000ULL, 1, 1000100000ULL, 1);
-	assert_int_equal(r.test, ST_POISSON);
-	assert_close(r.p, 0.025352444695955958, 2e-3);
-	assert_int_equal(r.dir, 1);
-	/* past the term budget: the normal approximation, flagged */
-	p = stats_binom_test(5000000000000000ULL + 400000000ULL,
-			     10000000000000000ULL, 0.5, &exact);
-	assert_false(exact);
-	assert_true(p > 0 && p < 1e-10);
-	r = stats_proportions(4000000000000000ULL, 10000000000000000ULL,
-			      4000000000000000ULL, 10000000000000000ULL);
-	assert_int_equal(r.test, ST_Z_PROP);
-	assert_close(r.p, 1, 0);
-}
+/* ---- Mann-Whitney U ------------------------------------------------------------ */
 
 struct mwu_case {
-	__u64	a[8], b[8];
+	double	a[8], b[8];
 	size_t	na, nb;
 	double	u, p;
 	int	dir;
 };
 
-static void test_mwu_known(void **state)
+static void test_mwu_exact(void **state)
 {
 	static const struct mwu_case c[] = {
-		/* no overlap: U = n1 * n2, by hand p = 2 * sf(12 / 4.787) */
+		/* no overlap: the 2 most extreme of C(10, 5) = 252 splits */
 		{ { 1, 2, 3, 4, 5 }, { 6, 7, 8, 9, 10 }, 5, 5,
-		  25, 0.012185780355344818, 1 },
-		/* ties across samples */
+		  25, 0.007936507936507936, 1 },
+		/* ties across samples: the permutation distribution with them */
 		{ { 1, 2, 2, 3, 5 }, { 2, 3, 3, 4, 6, 7 }, 5, 6,
-		  23, 0.16304505585423731, 1 },
+		  23, 0.170995670995671, 1 },
 		{ { 10, 20, 30 }, { 10, 20, 30 }, 3, 3, 4.5, 1.0, 0 },
-		/* one value everywhere: variance 0, nothing to tell */
+		/* one value everywhere: nothing to tell apart */
 		{ { 5, 5, 5 }, { 5, 5 }, 3, 2, 3, 1.0, 0 },
 		{ { 100, 101, 102, 103, 150 }, { 97, 98, 99, 101 }, 5, 4,
-		  1.5, 0.049090116322607596, -1 },
+		  1.5, 0.03968253968253968, -1 },
+		/* per-run rates, one tie */
+		{ { 0.10, 0.11, 0.09, 0.10, 0.12 }, { 0.10, 0.13, 0.14, 0.12, 0.15 },
+		  5, 5, 21.5, 0.07936507936507936, 1 },
+		/* mostly zeros: runs that never hit the event */
+		{ { 0, 0, 0, 0, 1 }, { 0, 0, 1, 2, 3, 4 }, 5, 6,
+		  23.5, 0.13203463203463203, 1 },
+		{ { 3.5, 1.25, 2.0, 7.0 }, { 3.5, 3.5, 9.0, 0.5, 8.0, 6.0, 2.0 },
+		  4, 7, 17.5, 0.5484848484848485, 1 },
 	};
 	struct stats_result r;
 	size_t i;
@@ -244,52 +79,237 @@ static void test_mwu_known(void **state)
 	(void)state;
 	for (i = 0; i < ARRAY_SIZE(c); i++) {
 		r = stats_mann_whitney(c[i].a, c[i].na, c[i].b, c[i].nb);
-		assert_int_equal(r.test, ST_MWU);
+		assert_int_equal(r.test, ST_U_EXACT);
 		assert_close(r.stat, c[i].u, 1e-12);
-		assert_close(r.p, c[i].p, 1e-9);
+		assert_close(r.p, c[i].p, 1e-12);
 		assert_int_equal(r.dir, c[i].dir);
+		/* the other way round: same p, U mirrored, direction flipped */
+		r = stats_mann_whitney(c[i].b, c[i].nb, c[i].a, c[i].na);
+		assert_close(r.p, c[i].p, 1e-12);
+		assert_close(r.stat, c[i].na * c[i].nb - c[i].u, 1e-12);
+		assert_int_equal(r.dir, -c[i].dir);
 	}
 	r = stats_mann_whitney(c[0].a, 0, c[0].b, 5);
 	assert_true(isnan(r.p));
+	assert_int_equal(r.test, ST_NONE);
 }
 
-static void test_quantile(void **state)
+/*
+ * Every split of 10 distinct values into 5 and 5: exactly the 8 most
+ * extreme (U <= 2 or U >= 23: 1 + 1 + 2 arrangements each way) have
+ * p < 0.05; the test's size at alpha 0.05 is 8/252, not 0.05.
+ */
+static void test_mwu_size(void **state)
 {
-	static __u64 a[1000], b[1000];
+	double v[10], a[5], b[5];
+	int mask, called = 0, splits = 0, i, na, nb;
+
+	(void)state;
+	for (i = 0; i < 10; i++)
+		v[i] = 1.5 * i + 0.25;
+	for (mask = 0; mask < 1 << 10; mask++) {
+		if (__builtin_popcount(mask) != 5)
+			continue;
+		for (i = na = nb = 0; i < 10; i++) {
+			if (mask & (1 << i))
+				a[na++] = v[i];
+			else
+				b[nb++] = v[i];
+		}
+		splits++;
+		called += stats_mann_whitney(a, 5, b, 5).p < 0.05;
+	}
+	assert_int_equal(splits, 252);
+	assert_int_equal(called, 8);
+}
+
+/* Past STATS_U_EXACT_MAX values: the normal approximation, flagged. */
+static void test_mwu_normal(void **state)
+{
+	double a[30], b[30];
+	struct stats_result r;
+	int i;
+
+	(void)state;
+	for (i = 0; i < 30; i++) {
+		a[i] = i;
+		b[i] = i + 10;
+	}
+	r = stats_mann_whitney(a, 30, b, 30);
+	assert_int_equal(r.test, ST_U_NORMAL);
+	/*
+	 * U = sum over NEW of (BASE below + half of BASE equal) = 700; 20
+	 * pairs of ties: var = 900/12 (61 - 20 * 6 / (60 * 59)); p from
+	 * python's math.erfc
+	 */
+	assert_close(r.stat, 700, 1e-12);
+	assert_close(r.p, 0.00022448380595775665, 1e-9);
+	assert_int_equal(r.dir, 1);
+}
+
+static void test_min_p_and_runs(void **state)
+{
+	(void)state;
+	assert_close(stats_u_min_p(4, 4), 2.0 / 70, 1e-12);
+	assert_close(stats_u_min_p(5, 5), 2.0 / 252, 1e-12);
+	assert_close(stats_u_min_p(3, 5), 2.0 / 56, 1e-12);
+	assert_close(stats_u_min_p(1, 1), 1, 0);
+	assert_close(stats_u_min_p(0, 5), 1, 0);
+	/* 3 runs per side: 2/20 = 0.1, never below 0.05 */
+	assert_int_equal(stats_runs_needed(0.05), 4);
+	assert_int_equal(stats_runs_needed(0.01), 5);
+	/* not below 0.1 itself: p < alpha is the rule */
+	assert_int_equal(stats_runs_needed(0.1), 4);
+	assert_int_equal(stats_runs_needed(0.2), 3);
+	assert_true(stats_runs_needed(1e-300) > 400);
+}
+
+/* ---- nb1 ------------------------------------------------------------------------ */
+
+struct nb1_case {
+	__u64	x1;
+	double	t1;
+	__u64	x2;
+	double	t2, want;
+	int	dir;
+};
+
+static void test_nb1_known(void **state)
+{
+	static const struct nb1_case c[] = {
+		/* equal exposures: uniform split, 2 / 51 */
+		{ 0, 150, 50, 150, 0.0392156862745098, 1 },
+		{ 0, 100, 50, 150, 0.05691182814750813, 1 },
+		/* the 20 s validation pair: EINVAL 50 -> 0, retries 0 -> 62 */
+		{ 50, 137748, 0, 185689, 0.0392156862745098, -1 },
+		{ 0, 137748, 62, 185689, 0.041947921935138015, 1 },
+		/* and the 60 s one: EINVAL 633 -> 0 */
+		{ 633, 137748, 0, 185689, 0.0031545741324921135, -1 },
+		/* 4x per op: nowhere near a verdict from one run each */
+		{ 100, 1000, 400, 1000, 0.4031936127744511, 1 },
+		{ 1556, 100000, 0, 100000, 0.0012845215157353885, -1 },
+		/* the tails cross between the two ends: a likely split */
+		{ 30, 200, 12, 50, 1.0, 1 },
+		{ 7, 1000, 700, 1000, 0.022598870056497175, 1 },
+		{ 1000, 1, 10, 2, 0.021760633036597428, -1 },
+		{ 5, 10, 5, 10, 1.0, 0 },
+	};
 	struct stats_result r;
 	size_t i;
 
 	(void)state;
-	for (i = 0; i < 1000; i++)
-		a[i] = b[i] = i + 1;
-	r = stats_quantile_test(a, 1000, b, 1000, 0.99);
+	for (i = 0; i < ARRAY_SIZE(c); i++) {
+		r = stats_nb1_rates(c[i].x1, c[i].t1, c[i].x2, c[i].t2);
+		assert_int_equal(r.test, ST_NB1);
+		assert_close(r.p, c[i].want, 1e-9);
+		assert_int_equal(r.dir, c[i].dir);
+		/* the sides swapped: the same p */
+		r = stats_nb1_rates(c[i].x2, c[i].t2, c[i].x1, c[i].t1);
+		assert_close(r.p, c[i].want, 1e-9);
+	}
+	r = stats_nb1_rates(0, 100, 0, 100);
 	assert_close(r.p, 1, 0);
-	/* NEW's top 5% is 10x slower: pooled p99 is one of those */
-	for (i = 950; i < 1000; i++)
-		b[i] = 10000 + i;
-	r = stats_quantile_test(a, 1000, b, 1000, 0.99);
-	assert_int_equal(r.test, ST_QUANTILE);
-	assert_close(r.p, 1.732866917218252e-06, 1e-9);	/* 0/1000 vs 20/1000 */
-	assert_close(r.min_p, 1.732866917218252e-06, 1e-9);
-	assert_int_equal(r.dir, 1);
-	/* 200 each: 4 above the pooled p99, at best p = 0.123 */
-	r = stats_quantile_test(a, 200, b + 800, 200, 0.99);
-	assert_close(r.p, 0.12312266813128539, 1e-9);
-	assert_close(r.min_p, 0.12312266813128539, 1e-9);
-	assert_close(stats_fisher_min_p(4, 200, 200), 0.12312266813128539, 1e-9);
-	assert_close(stats_fisher_min_p(0, 10, 10), 1, 0);
-	assert_true(isnan(stats_fisher_min_p(1, 0, 10)));
+	assert_int_equal(r.dir, 0);
+	r = stats_nb1_rates(1, 0, 1, 10);
+	assert_true(isnan(r.p));
+	assert_int_equal(r.test, ST_NONE);
+	/* 10^12 events: the closed form keeps its digits */
+	r = stats_nb1_rates(1000000000000ULL, 1e6, 0, 1e6);
+	assert_close(r.p, 2.0 / (1e12 + 1), 1e-6);
+}
+
+/* xorshift64*: the same sequence on every machine */
+static uint64_t rng = 88172645463325252ULL;
+
+static double uniform(void)
+{
+	rng ^= rng >> 12;
+	rng ^= rng << 25;
+	rng ^= rng >> 27;
+	return ((rng * 2685821657736338717ULL) >> 11) * 0x1.0p-53 + 0x1.0p-54;
+}
+
+/* Poisson with mean mu exponentially mixed: geometric, mean mu. */
+static __u64 draw_nb1(double mu)
+{
+	return (__u64)floor(log(uniform()) / (log(mu) - log1p(mu)));
+}
+
+/* Poisson (no run-to-run variation), by multiplying uniforms. */
+static __u64 draw_poisson(double mu)
+{
+	double lim = exp(-mu), prod = uniform();
+	__u64 k = 0;
+
+	while (prod > lim) {
+		prod *= uniform();
+		k++;
+	}
+	return k;
+}
+
+/* Share of n pairs at rates lam * t and lam * ratio * t that nb1 rejects. */
+static double reject_rate(__u64 (*draw)(double), double lam, double t1,
+			  double t2, double ratio, int n)
+{
+	int i, called = 0;
+
+	for (i = 0; i < n; i++) {
+		__u64 x1 = draw(lam * t1), x2 = draw(lam * ratio * t2);
+
+		called += stats_nb1_rates(x1, t1, x2, t2).p < 0.05;
+	}
+	return (double)called / n;
+}
+
+/*
+ * Under its own null (every run's rate drawn around the same mean,
+ * coefficient of variation 1) nb1 rejects at most alpha of the time, for
+ * rare and common events and exposures from 1:1 to 1:100; with less
+ * variation (Poisson) less often; a 100x change about 72% of the time.
+ */
+static void test_nb1_calibration(void **state)
+{
+	static const double lam[] = { 0.002, 0.01, 0.05, 0.2, 1, 20 };
+	static const double expo[][2] = { { 1000, 1000 }, { 1000, 1350 },
+					  { 500, 2000 }, { 100, 10000 } };
+	const int n = 20000;
+	double bound = 0.05 + 3 * sqrt(0.05 * 0.95 / n), r;
+	size_t i, j;
+
+	(void)state;
+	for (i = 0; i < ARRAY_SIZE(lam); i++)
+		for (j = 0; j < ARRAY_SIZE(expo); j++) {
+			r = reject_rate(draw_nb1, lam[i], expo[j][0], expo[j][1], 1, n);
+			if (r > bound) {
+				print_error("nb1 null, rate %g, exposures %g/%g: rejects %.4f > %.4f\n",
+					    lam[i], expo[j][0], expo[j][1], r, bound);
+				fail();
+			}
+		}
+	assert_true(reject_rate(draw_poisson, 0.05, 1000, 1350, 1, n) < 0.05);
+	/*
+	 * 100x: called when the runs' factors G1 / G2 do not eat up more
+	 * than 100 / 39 of it, P = 1 / (1 + 0.39) = 0.72 for large counts
+	 */
+	r = reject_rate(draw_nb1, 0.05, 1000, 1000, 100, n);
+	assert_true(r > 0.68 && r < 0.76);
+}
+
+static void test_percentile_and_names(void **state)
+{
+	static __u64 a[1000];
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < 1000; i++)
+		a[i] = i + 1;
 	assert_int_equal(stats_sorted_percentile(a, 1000, 99), 990);
 	assert_int_equal(stats_sorted_percentile(a, 1000, 50), 500);
 	assert_int_equal(stats_sorted_percentile(a, 1000, 100), 1000);
 	assert_int_equal(stats_sorted_percentile(a, 1, 50), 1);
-}
-
-static void test_names(void **state)
-{
-	(void)state;
-	assert_string_equal(stats_test_name(ST_FISHER), "fisher");
-	assert_string_equal(stats_test_name(ST_MWU), "mann-whitney");
+	assert_string_equal(stats_test_name(ST_U_EXACT), "u-test");
+	assert_string_equal(stats_test_name(ST_NB1), "nb1");
 	assert_string_equal(stats_test_name(ST_NONE), "-");
 	assert_string_equal(stats_test_name(ST_MAX), "?");
 }
@@ -298,17 +318,13 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_normal),
-		cmocka_unit_test(test_binom_known),
-		cmocka_unit_test(test_binom_edges),
-		cmocka_unit_test(test_fisher_known),
-		cmocka_unit_test(test_prop_z),
-		cmocka_unit_test(test_poisson_known),
-		cmocka_unit_test(test_equal_not_significant),
-		cmocka_unit_test(test_clear_change),
-		cmocka_unit_test(test_large_counts),
-		cmocka_unit_test(test_mwu_known),
-		cmocka_unit_test(test_quantile),
-		cmocka_unit_test(test_names),
+		cmocka_unit_test(test_mwu_exact),
+		cmocka_unit_test(test_mwu_size),
+		cmocka_unit_test(test_mwu_normal),
+		cmocka_unit_test(test_min_p_and_runs),
+		cmocka_unit_test(test_nb1_known),
+		cmocka_unit_test(test_nb1_calibration),
+		cmocka_unit_test(test_percentile_and_names),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

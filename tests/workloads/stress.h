@@ -42,6 +42,7 @@
 
 int uffd_main(int argc, char **argv);
 int uffd_race_main(int argc, char **argv);	/* stress_uffd_race.c */
+int uffd_ctl_main(int argc, char **argv);	/* stress_uffd_ctl.c: move, wp */
 int vfio_main(int argc, char **argv);
 
 /* JSON report, see above.  report_begin() also prints "pid" (getpid()). */

@@ -230,6 +230,8 @@ static int help(void)
 	fflush(stdout);
 	uffd_race_main(1, uffd_argv);
 	fflush(stdout);
+	uffd_ctl_main(1, uffd_argv);
+	fflush(stdout);
 	/* A vfio half that is not built says so on stderr; that is fine. */
 	vfio_main(1, vfio_argv);
 	fflush(stdout);
@@ -254,6 +256,8 @@ int main(int argc, char **argv)
 	if (!strcmp(argv[1], "uffd-mmap-changing") ||
 	    !strcmp(argv[1], "uffd-whatif"))
 		return uffd_race_main(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "uffd-move") || !strcmp(argv[1], "uffd-wp"))
+		return uffd_ctl_main(argc - 1, argv + 1);
 	if (has_prefix(argv[1], "uffd-"))
 		return uffd_main(argc - 1, argv + 1);
 	if (has_prefix(argv[1], "vfio-"))

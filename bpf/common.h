@@ -1,0 +1,552 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * common.h - pfnmap's BPF side builds one record per VFIO pin /
+ * userfaultfd fill operation; this is what the programs of every family
+ * share: maps, globals, per-task state, records, the HOOK_* macros.
+ *
+ * Data path: an operation's entry probe finds its task's state (task local
+ * storage "tasks"), the probes of the functions it calls (follow_pfnmap_start,
+ * fixup_user_fault, the uffd retry helpers, the vfio-pci fault handler)
+ * bump counters in that state, and the exit probe sends the finished
+ * record to the ring buffer.  Nothing is emitted per page.
+ *
+ * Every hook exists as fentry/fexit and as kprobe/kretprobe; user space
+ * picks one per target (see src/loader/targets.c) and binds it to the
+ * function that exists on the running kernel.  The kernel-specific
+ * knowledge (which argument holds the address, how the length is counted)
+ * comes in through .rodata, so the code is the same everywhere.
+ *
+ * One .bpf.c per family (common, vfio, uffd, leaf, ioctl), linked into one
+ * object and one skeleton by `bpftool gen object`.  The maps and globals
+ * below are defined once, in common.bpf.c, and declared extern here; the
+ * static linker resolves every extern to that definition (and checks that
+ * an extern map's definition is the same), so all files share one map of
+ * each and one .rodata/.bss.
+ */
+#ifndef __PFNMAP_COMMON_H
+#define __PFNMAP_COMMON_H
+
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+#include <bpf/bpf_core_read.h>
+#include "pfnmap.h"
+
+#define EAGAIN	11
+
+/* ---- state private to the BPF programs (never read by user space) ---- */
+
+/*
+ * Per-task state (one per thread).  "op" is the operation in flight (one
+ * at a time: none of the traced operations nests in another), "leaf" the
+ * follow/fixup call in progress, "sys" the ioctl of the syscall view
+ * between its enter and exit.  It lives as long as the task: fields are
+ * valid only under their *_active/fixup_ok flag, and op_enter() resets
+ * what an operation reads.
+ */
+struct task_state {
+	struct pfnmap_event op;
+	__u64	leaf_start;
+	__u64	leaf_addr;
+	__u64	leaf_uptr;		/* fixup_user_fault()'s bool *unlocked */
+	__u64	fixup_addr;		/* address of the last fault-in */
+	__u64	zap_start;
+	__u64	fixup_start;		/* the last fault-in's start and end */
+	__u64	fixup_end;
+	__u64	first_retry;		/* when the op first retried */
+	__u64	seq_mm;			/* uffd: mm whose mm_lock_seq was read */
+	__u32	seq_before;		/* its mm_lock_seq when the locks dropped */
+	__u32	nr_switches;		/* nvcsw + nivcsw at op entry */
+	__u64	locked_vm;		/* mm->locked_vm at op entry */
+	__u8	op_active;
+	__u8	leaf_active;
+	__u8	zap_active;
+	__u8	fixup_ok;		/* last fixup_user_fault() succeeded */
+	__u8	retry_pending;		/* next lookup restarts an address */
+	__u8	relocked;		/* uffd: the VMA was locked once */
+	__u8	seq_valid;		/* seq_before was read */
+	__u8	pfnmap_lookup;		/* vfio: a follow ran since vaddr_get_pfns */
+	__u8	sys_active;		/* an ioctl of the syscall view */
+	__u8	ioctl_reached;		/* a filled-in kind's function ran */
+	__u8	sys_kind;
+	__u8	pad[3];
+	__u64	sys_start;
+	__u64	sys_arg;		/* user pointer of the ioctl's struct */
+};
+
+/* The last vfio-pci zap seen (any task): what explains a zap race. */
+struct last_zap {
+	__u64	start;
+	__u64	end;			/* 0 while the zap is in progress */
+	__u32	tid;
+	__u32	pad;
+};
+
+/* ---- globals: set by the loader (defined in common.bpf.c) ------------ */
+
+extern const volatile struct pfnmap_filter filter;
+/* Per kind: argument layout of the function chosen for it. */
+extern const volatile struct pfnmap_op_layout layout[PFNMAP_K_MAX];
+/* follow role: 0: follow_pfnmap_start(args), 1: follow_pte(mm|vma, addr, ...) */
+extern const volatile __u32 follow_style;
+/* stack entries to skip to find the caller of a stand-alone leaf */
+extern const volatile __u32 caller_skip;
+/* the page-fault handler's text, [lo, hi): its mmap_lock is no retry */
+extern const volatile __u64 fault_lo, fault_hi;
+/* kernel variables for telling the shared zero page (0: unknown) */
+extern const volatile __u64 zero_pfn_addr, vmemmap_base_addr;
+/* unread bytes in the ring buffer that make a record wake the consumer */
+extern const volatile __u64 wakeup_bytes;
+/* vaddr_get_pfns() takes a struct vfio_batch * (7.x), not struct page ** */
+extern const volatile __u32 vgp_batch;
+/* bit per _IOC_TYPE of every ioctl any view may want: the first filter */
+extern const volatile __u32 ioctl_types[8];
+
+/* Writable after load: which kinds take the ioctl path, what is valid. */
+extern __u16 kind_valid[PFNMAP_K_MAX];
+extern __u32 ioctl_cmd[PFNMAP_K_MAX];
+/*
+ * PFNMAP_FILL_*: the kind's function is traced and only the ioctls that
+ * never reached it (UFFDIO_COPY returns -EAGAIN before mfill_atomic_copy()
+ * while mmap_changing is set) are recorded from the ioctl, by the
+ * tracepoints or by the fexit of the userfaultfd ioctl handler.
+ */
+extern __u8 ioctl_fill[PFNMAP_K_MAX];
+/*
+ * Ioctls of the syscall view between their enter and exit, machine-wide.
+ * While there are none, the exit of every other ioctl on the machine
+ * returns after one load: no storage lookup.  Never below the truth
+ * (an exit decrements only what its enter counted).
+ */
+extern __u32 sys_inflight;
+
+/* ---- maps (defined in common.bpf.c, with these types) ---------------- */
+
+struct events_map {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 4 << 20);
+};
+extern struct events_map events SEC(".maps");
+
+struct stats_map {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, PFNMAP_STAT_MAX);
+	__type(key, __u32);
+	__type(value, __u64);
+};
+extern struct stats_map stats SEC(".maps");
+
+/*
+ * Task local storage: found from current in a few loads (no hash, no
+ * insert or delete per operation), created zeroed on a task's first
+ * traced call, freed with the task, never evicted.  State that must
+ * outlive a call (a stand-alone fixup_user_fault()'s fault-in, waiting
+ * for the lookup after it) simply stays.
+ */
+struct tasks_map {
+	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
+	__type(value, struct task_state);
+};
+extern struct tasks_map tasks SEC(".maps");
+
+struct tracked_map {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 4096);
+	__type(key, __u32);
+	__type(value, __u8);
+};
+extern struct tracked_map tracked SEC(".maps");
+
+struct zaps_map {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct last_zap);
+};
+extern struct zaps_map zaps SEC(".maps");
+
+/* ---- records --------------------------------------------------------- */
+
+static __always_inline void stat_inc(__u32 idx)
+{
+	__u64 *v = bpf_map_lookup_elem(&stats, &idx);
+
+	if (v)
+		*v += 1;
+}
+
+static __always_inline void fill_common(struct pfnmap_event *e, __u64 pid_tgid,
+					__u8 kind, __u8 source, __u64 start)
+{
+	e->kind = kind;
+	e->source = source;
+	e->pid = pid_tgid >> 32;
+	e->tid = (__u32)pid_tgid;
+	e->cgroup_id = bpf_get_current_cgroup_id();
+	e->start_ns = start;
+	bpf_get_current_comm(e->comm, sizeof(e->comm));
+}
+
+/*
+ * Every record goes out through emit_reserve() and emit(): room in the
+ * ring buffer (a full one is counted in "stats", never silent), filled in
+ * place, then sent.
+ */
+static __always_inline struct pfnmap_event *emit_reserve(void)
+{
+	struct pfnmap_event *e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
+
+	if (!e)
+		stat_inc(PFNMAP_STAT_RB_DROPS);
+	return e;
+}
+
+/*
+ * A record built in the ring buffer: zeroed, then what every one has.
+ * *start is read only once there is room (nothing is read for a drop).
+ */
+static __always_inline struct pfnmap_event *emit_new(__u64 pid_tgid,
+						     __u8 kind, __u8 source,
+						     const __u64 *start)
+{
+	struct pfnmap_event *e = emit_reserve();
+
+	if (e) {
+		__builtin_memset(e, 0, sizeof(*e));
+		fill_common(e, pid_tgid, kind, source, *start);
+	}
+	return e;
+}
+
+/*
+ * Waking the consumer costs more than producing the record (an irq_work
+ * and a wake-up per record); consumers poll with a timeout anyway, so
+ * wake them only when the ring buffer fills up.
+ */
+static __always_inline void emit(struct pfnmap_event *e)
+{
+	__u64 flags = BPF_RB_NO_WAKEUP;
+
+	if (bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >= wakeup_bytes)
+		flags = BPF_RB_FORCE_WAKEUP;
+	bpf_ringbuf_submit(e, flags);
+}
+
+/* ---- per-task state -------------------------------------------------- */
+
+/* The syscall view only fills in for this traced kind (see ioctl_fill). */
+static __always_inline bool ioctl_kind_fill(__u32 kind)
+{
+	return kind < PFNMAP_K_MAX && ioctl_fill[kind];
+}
+
+/* _IOC_TYPE(): the same bits on every architecture */
+#define IOCTL_TYPE(cmd)		(((cmd) >> 8) & 0xff)
+
+/*
+ * The kind of an ioctl command, -1 if none of ours.  The type byte is
+ * tested against .rodata first: an unrelated ioctl costs a load and a
+ * test, no loop and no map lookup.
+ */
+static __always_inline int ioctl_kind(__u32 cmd)
+{
+	__u32 t = IOCTL_TYPE(cmd);
+	int k;
+
+	if (!(ioctl_types[t / 32] & (1U << (t % 32))))
+		return -1;
+	for (k = 0; k < PFNMAP_K_MAX; k++)
+		if (ioctl_cmd[k] && ioctl_cmd[k] == cmd)
+			return k;
+	return -1;
+}
+
+/* Reads the ioctl's user struct: address, length, and what was done. */
+static __always_inline void ioctl_args(struct pfnmap_event *e, __u32 kind,
+				       __u64 arg, long ret)
+{
+	const volatile struct pfnmap_op_layout *l = &layout[kind];
+	__u64 addr = 0, len = 0;
+	__s64 done = 0;
+
+	bpf_probe_read_user(&addr, sizeof(addr), (void *)(arg + l->uaddr_off));
+	bpf_probe_read_user(&len, sizeof(len), (void *)(arg + l->ulen_off));
+	if (l->udone_off)
+		bpf_probe_read_user(&done, sizeof(done),
+				    (void *)(arg + l->udone_off));
+	else if (ret == 0)
+		done = len;
+	e->addr = addr;
+	e->len = len >> 12;
+	e->pages = done > 0 ? done >> 12 : 0;
+}
+
+/*
+ * When the kind's function is traced, only an ioctl that never reached it
+ * is recorded from the ioctl: it did no retry and no lock drop, and its
+ * -EAGAIN can only be the early mmap_changing check.
+ */
+static __always_inline void fill_in(struct pfnmap_event *e, __u32 kind,
+				    long ret)
+{
+	__u16 v = kind_valid[kind];
+
+	e->valid = v & (PFNMAP_V_PAGES | PFNMAP_V_RETRIES |
+			PFNMAP_V_RETRY_TIME | PFNMAP_V_ABORTS | PFNMAP_V_SEQ |
+			PFNMAP_V_EAGAIN_SRC);
+	if (v & PFNMAP_V_EAGAIN_SRC)
+		e->eagain_changing = ret == -EAGAIN;
+}
+
+static __always_inline bool comm_match(void)
+{
+	char comm[PFNMAP_COMM_LEN];
+	int i;
+
+	bpf_get_current_comm(comm, sizeof(comm));
+	for (i = 0; i < PFNMAP_COMM_LEN; i++) {
+		if (comm[i] != filter.comm[i])
+			return false;
+		if (!comm[i])
+			break;
+	}
+	return true;
+}
+
+static __always_inline bool wanted(__u64 pid_tgid)
+{
+	__u32 tgid = pid_tgid >> 32;
+
+	if (filter.tgid && tgid != filter.tgid &&
+	    !(filter.follow_children && bpf_map_lookup_elem(&tracked, &tgid)))
+		return false;
+	return !filter.use_comm || comm_match();
+}
+
+static __always_inline struct task_state *task_get(void)
+{
+	return bpf_task_storage_get(&tasks, bpf_get_current_task_btf(), 0, 0);
+}
+
+/* Fails only without memory or when nested in another storage call. */
+static __always_inline struct task_state *task_get_or_new(void)
+{
+	struct task_state *ts;
+
+	ts = bpf_task_storage_get(&tasks, bpf_get_current_task_btf(), 0,
+				  BPF_LOCAL_STORAGE_GET_F_CREATE);
+	if (!ts)
+		stat_inc(PFNMAP_STAT_TASK_FULL);
+	return ts;
+}
+
+/* The task's operation in flight, if any. */
+static __always_inline struct task_state *active_op(void)
+{
+	struct task_state *ts = task_get();
+
+	return ts && ts->op_active ? ts : NULL;
+}
+
+/* Counts a retry of the op; the first one starts the retry clock. */
+static __always_inline void op_retry(struct task_state *ts)
+{
+	if (!ts->op.retries++)
+		ts->first_retry = bpf_ktime_get_ns();
+}
+
+static __always_inline __u64 caller_ip(void *ctx)
+{
+	__u64 ips[4] = {};
+	__u32 skip = caller_skip;
+
+	if (bpf_get_stack(ctx, ips, sizeof(ips), 0) <= 0)
+		return 0;
+	return skip < 4 ? ips[skip & 3] : 0;
+}
+
+/* ---- operations: vfio_pin, uffd_* ------------------------------------ */
+
+static __always_inline __u32 task_switches(void)
+{
+	struct task_struct *t = (void *)bpf_get_current_task();
+
+	return BPF_CORE_READ(t, nvcsw) + BPF_CORE_READ(t, nivcsw);
+}
+
+static __always_inline __u64 task_locked_vm(void)
+{
+	struct task_struct *t = (void *)bpf_get_current_task();
+
+	return BPF_CORE_READ(t, mm, locked_vm);
+}
+
+static __always_inline bool fatal_pending(void)
+{
+	struct task_struct *t = (void *)bpf_get_current_task();
+
+	/* SIGKILL is the only fatal signal that stays pending as such */
+	return BPF_CORE_READ(t, pending.signal.sig[0]) & (1UL << 8) ||
+	       BPF_CORE_READ(t, signal, shared_pending.signal.sig[0]) &
+	       (1UL << 8);
+}
+
+static __always_inline void op_enter(__u32 kind, __u8 source, __u64 addr,
+				     __u64 len)
+{
+	__u64 pid_tgid = bpf_get_current_pid_tgid();
+	struct task_state *ts;
+
+	if (kind >= PFNMAP_K_MAX || !wanted(pid_tgid))
+		return;
+	ts = task_get_or_new();
+	if (!ts)
+		return;
+	if (ts->op_active)
+		ts->op.flags |= PFNMAP_EF_NESTED_LOST;
+	/* the ioctl in flight reached its function: its record says it all */
+	if (ioctl_kind_fill(kind))
+		ts->ioctl_reached = 1;
+	__builtin_memset(&ts->op, 0, sizeof(ts->op));
+	fill_common(&ts->op, pid_tgid, kind, source, bpf_ktime_get_ns());
+	ts->op.addr = addr;
+	ts->op.len = len >> layout[kind].len_shift;
+	ts->op_active = 1;
+	ts->retry_pending = 0;
+	ts->relocked = 0;
+	ts->seq_valid = 0;
+	ts->pfnmap_lookup = 0;
+	ts->nr_switches = task_switches();
+	ts->locked_vm = task_locked_vm();
+}
+
+static __always_inline void op_exit(__u32 kind, __s64 ret)
+{
+	struct task_state *ts = task_get();
+	struct pfnmap_event *e;
+	__u64 now;
+
+	if (!ts || !ts->op_active || kind >= PFNMAP_K_MAX ||
+	    ts->op.kind != kind)
+		return;
+	now = bpf_ktime_get_ns();
+	ts->op.duration_ns = now - ts->op.start_ns;
+	ts->op.ret = ret;
+	if (ret > 0)
+		ts->op.pages = ret >> layout[kind].ret_shift;
+	if (ts->op.retries)
+		ts->op.retry_ns = now - ts->first_retry;
+	ts->op.nr_switches = task_switches() - ts->nr_switches;
+	ts->op.fatal_signal = fatal_pending();
+	ts->op.locked_delta = task_locked_vm() - ts->locked_vm;
+	ts->op.valid = kind_valid[kind];
+	/* built in the task's state all along: copied out whole */
+	e = emit_reserve();
+	if (e) {
+		__builtin_memcpy(e, &ts->op, sizeof(*e));
+		emit(e);
+	}
+	ts->op_active = 0;
+	ts->fixup_ok = 0;
+}
+
+/* ---- hooks: one definition, fentry/fexit and kprobe/kretprobe forms --- */
+
+static __always_inline __u64 fentry_arg(void *ctx, __u32 n)
+{
+	__u64 v = 0;
+
+	bpf_get_func_arg(ctx, n, &v);
+	return v;
+}
+
+static __always_inline __u64 fexit_ret(void *ctx)
+{
+	__u64 v = 0;
+
+	bpf_get_func_ret(ctx, &v);
+	return v;
+}
+
+static __always_inline __u64 kprobe_arg(struct pt_regs *regs, __u32 n)
+{
+	switch (n) {
+	case 0: return PT_REGS_PARM1_CORE(regs);
+	case 1: return PT_REGS_PARM2_CORE(regs);
+	case 2: return PT_REGS_PARM3_CORE(regs);
+	case 3: return PT_REGS_PARM4_CORE(regs);
+	case 4: return PT_REGS_PARM5_CORE(regs);
+	default: return 0;
+	}
+}
+
+/*
+ * Sign-extends a return value of the width the kernel function declares
+ * (int vs long): the fexit/kretprobe context holds the raw register.
+ */
+static __always_inline __s64 ret_of(__u64 raw, __u32 kind)
+{
+	if (kind < PFNMAP_K_MAX && layout[kind].ret_int)
+		return (__s64)(__s32)raw;
+	return (__s64)raw;
+}
+
+/*
+ * A hook is written once.  HOOK_ENTRY(name, func, stmt) defines fe_<name>
+ * (fentry/func) and kp_<name> (kprobe/func), HOOK_EXIT fx_<name> (fexit)
+ * and kr_<name> (kretprobe), HOOK both: the program names the loader
+ * expects (PROGS() in src/loader/targets.c).  func is only the default
+ * target: the loader binds each program to the function it found.
+ *
+ * In stmt: ARG(n) is the function's n-th argument, RET its raw return
+ * value, src the form's PFNMAP_S_FENTRY or PFNMAP_S_KPROBE and ctx the
+ * program's context.  src is a constant in each form, so the other
+ * form's side of ARG() and RET is compiled out: each program is exactly
+ * what it would be written by hand.
+ */
+#define ARG(n)	(src == PFNMAP_S_FENTRY ? fentry_arg(ctx, n) :		\
+		 kprobe_arg((struct pt_regs *)ctx, n))
+#define RET	(src == PFNMAP_S_FENTRY ? fexit_ret(ctx) :		\
+		 (__u64)PT_REGS_RC_CORE((struct pt_regs *)ctx))
+
+#define HOOK_FORM(sec, prog, func, ctx_type, form, stmt)		\
+SEC(sec "/" #func)							\
+int prog(ctx_type ctx)							\
+{									\
+	const __u8 src = form;						\
+									\
+	(void)src;							\
+	stmt;								\
+	return 0;							\
+}
+
+#define HOOK_ENTRY(name, func, stmt)					\
+	HOOK_FORM("fentry", fe_##name, func, void *,			\
+		  PFNMAP_S_FENTRY, stmt)				\
+	HOOK_FORM("kprobe", kp_##name, func, struct pt_regs *,		\
+		  PFNMAP_S_KPROBE, stmt)
+
+#define HOOK_EXIT(name, func, stmt)					\
+	HOOK_FORM("fexit", fx_##name, func, void *,			\
+		  PFNMAP_S_FENTRY, stmt)				\
+	HOOK_FORM("kretprobe", kr_##name, func, struct pt_regs *,	\
+		  PFNMAP_S_KPROBE, stmt)
+
+#define HOOK(name, func, entry_stmt, exit_stmt)				\
+	HOOK_ENTRY(name, func, entry_stmt)				\
+	HOOK_EXIT(name, func, exit_stmt)
+
+/*
+ * An operation of kind k: its record from entry to exit.  The name is
+ * the default target too; the layout of the function the loader chose
+ * says where its address and length are.
+ */
+#define OP_HOOK(name, k)						\
+	HOOK(name, name,						\
+	     op_enter(k, src, ARG(layout[k].addr_arg),			\
+		      ARG(layout[k].len_arg)),				\
+	     op_exit(k, ret_of(RET, k)))
+
+#endif /* __PFNMAP_COMMON_H */
