@@ -35,7 +35,7 @@ static const struct command commands[] = {
 	{ "record", cmd_record, "write every operation to a capture file (pfnmap.data)" },
 	{ "report", cmd_report, "read capture files: totals, errors, retries, latency, exports" },
 	{ "top", cmd_top, "live view: rates, retries, errors, latency per process" },
-	{ "diff", cmd_diff, "compare two runs (stat JSON or captures): changes, p-values, verdicts" },
+	{ "diff", cmd_diff, "compare runs (stat JSON or captures), several a side: changes, p-values, verdicts" },
 	{ "export", cmd_export, "Prometheus metrics on HTTP or as a textfile, for a fleet" },
 	{ "list", cmd_list, "the kinds, fields and counters pfnmap knows (its registry)" },
 	{ "help", cmd_help, "pfnmap(8) or pfnmap-COMMAND(8); without man pages, the --help" },
