@@ -163,7 +163,7 @@ apt_sources() {
 	for archive in "${!missing[@]}"; do
 		echo "apt: no $archive archive in this machine's apt sources ($(apt_source_files | tr '\n' ' '| sed 's/ $//')):" \
 			"left out${missing[$archive]}; set PFNMAP_APT_${archive^^} to its URI" \
-			"(e.g. your mirror of http://deb.debian.org/debian$([[ $archive == security ]] && echo -security))" >&2
+			"(the URI of your Debian$([[ $archive == security ]] && echo " security") mirror)" >&2
 	done
 	((n > 0))
 }

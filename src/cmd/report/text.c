@@ -271,7 +271,7 @@ static void print_retries(const struct report *r)
 		fmt_count(known, sizeof(known), t->known[AGG_F_RETRIES]);
 		printf("\n%s: retries per operation, max %llu (known for %s of the operations)\n",
 		       pfnmap_kind_name(k), (unsigned long long)t->max_retries, known);
-		log2_hist_print("retries", t->retry_dist, 33, LOG2_ZERO_ROW,
+		log2_hist_print(reg_fields[PFNMAP_F_RETRIES].key, t->retry_dist, 33, LOG2_ZERO_ROW,
 				hist_line_file, stdout);
 		print_worst(r, k);
 	}
