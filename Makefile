@@ -77,7 +77,7 @@ VIEW_OBJS	:= $(call obj,$(VIEW_SRCS))
 LOADER_OBJS	:= $(call obj,$(LOADER_SRCS))
 CMD_OBJS	:= $(call obj,$(CMD_SRCS))
 LIBPFNMAP	:= $(OUTPUT)/libpfnmap.a
-REGISTRY	:= include/pfnmap.h include/pfnmap_kinds.def include/pfnmap_fields.def
+REGISTRY	:= $(wildcard include/*.h include/*.def)
 STRESS_SRCS	:= $(wildcard tests/workloads/*.c)
 
 # One object, one skeleton: bpftool links the per-family files.

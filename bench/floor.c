@@ -14,10 +14,12 @@
  *	-o FILE    write that JSON there instead of stderr
  *   Exit status: CMD's; 1 if loading or attaching failed; 2 usage.
  *
- *   floor --list
- *	one JSON line per BPF program loaded in the system: id, type, name,
- *	run_cnt, run_time_ns (zero unless stats are enabled, by someone's
- *	BPF_ENABLE_STATS or kernel.bpf_stats_enabled=1)
+ *   floor --list [PID]
+ *	one JSON line per BPF program loaded in the system (with PID: only
+ *	those PID holds a file descriptor of, so that another tracer running
+ *	on a shared host does not mix into a session's numbers): id, type,
+ *	name, run_cnt, run_time_ns (zero unless stats are enabled, by
+ *	someone's BPF_ENABLE_STATS or kernel.bpf_stats_enabled=1)
  *
  *   floor --pfnmap-targets
  *	run inside a pfnmap session (pfnmap stat -- floor --pfnmap-targets):
@@ -30,6 +32,7 @@
  * Static, like every program the guests run.
  */
 #define _GNU_SOURCE
+#include <dirent.h>
 #include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
@@ -50,15 +53,54 @@ struct slot {
 	bool		entry;
 };
 
-static int list_progs(void)
+/* Does pid hold an fd of program id (a prog fd, or a link's: prog_id in
+ * fdinfo)?  pid 0: every program counts. */
+static bool held_by(pid_t pid, __u32 id)
+{
+	char path[300], line[128];
+	struct dirent *de;
+	bool found = false;
+	unsigned int v;
+	DIR *d;
+	FILE *f;
+
+	if (!pid)
+		return true;
+	snprintf(path, sizeof(path), "/proc/%d/fdinfo", (int)pid);
+	d = opendir(path);
+	if (!d)
+		return false;
+	while (!found && (de = readdir(d))) {
+		if (de->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "/proc/%d/fdinfo/%s", (int)pid,
+			 de->d_name);
+		f = fopen(path, "r");
+		if (!f)
+			continue;
+		while (fgets(line, sizeof(line), f))
+			if (sscanf(line, "prog_id: %u", &v) == 1 && v == id) {
+				found = true;
+				break;
+			}
+		fclose(f);
+	}
+	closedir(d);
+	return found;
+}
+
+static int list_progs(pid_t pid)
 {
 	__u32 id = 0;
 
 	while (!bpf_prog_get_next_id(id, &id)) {
 		struct bpf_prog_info info = {};
 		__u32 len = sizeof(info);
-		int fd = bpf_prog_get_fd_by_id(id);
+		int fd;
 
+		if (!held_by(pid, id))
+			continue;
+		fd = bpf_prog_get_fd_by_id(id);
 		if (fd < 0)
 			continue;
 		if (!bpf_obj_get_info_by_fd(fd, &info, &len))
@@ -150,7 +192,7 @@ static void usage(FILE *f)
 {
 	fputs("usage: floor [-F FUNC]... [-f FUNC]... [-x FUNC]... [--tp-ioctl] [--tp-fork]\n"
 	      "             [--stats] [-o FILE] -- CMD [ARGS...]\n"
-	      "       floor --list\n"
+	      "       floor --list [PID]\n"
 	      "       floor --pfnmap-targets\n", f);
 }
 
@@ -193,7 +235,7 @@ int main(int argc, char **argv)
 		case 'K': tpf = 1; break;
 		case 'P': return pfnmap_targets();
 		case 'S': stats = 1; break;
-		case 'L': return list_progs();
+		case 'L': return list_progs(optind < argc ? atoi(argv[optind]) : 0);
 		case 'o': out = optarg; break;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;

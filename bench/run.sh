@@ -4,8 +4,10 @@
 # bench/run.sh - the benchmarks of pfnmap (`make bench`): what tracing
 # costs per operation in the kernel (7.3 guest: fentry/fexit; this host:
 # the ioctl tracepoints), next to no tracing, empty BPF programs and
-# bpftrace; what record, report and top cost in user space.  Prints a
-# table and writes docs/bench.md.  About 20 minutes on a 2-core machine.
+# bpftrace, for each of pfnmap's modes: record (a record per operation),
+# stat and export (counts in per-CPU maps); what record, report and top
+# cost in user space.  Prints a table and writes docs/bench.md.  About 20
+# minutes on a 2-core machine.
 #
 #   bench/run.sh                      everything
 #   BENCH_QUICK=1 bench/run.sh        a smoke test: few ops, 3 repetitions
@@ -39,7 +41,7 @@ die() { say "$*"; exit 1; }
 if [ -n "${BENCH_QUICK:-}" ]; then
 	export BENCH_OPS=${BENCH_OPS:-20000} BENCH_REPS=${BENCH_REPS:-3}
 	export BENCH_BAR_OPS=${BENCH_BAR_OPS:-50} BENCH_BAR_REPS=${BENCH_BAR_REPS:-3}
-	export BENCH_X_OPS=${BENCH_X_OPS:-10000} BENCH_T2_OPS=${BENCH_T2_OPS:-5000}
+	export BENCH_T2_OPS=${BENCH_T2_OPS:-5000}
 	export BENCH_HOST_NR_OPS=${BENCH_HOST_NR_OPS:-100000}
 	export BENCH_TP_RECORDS=${BENCH_TP_RECORDS:-500000}
 fi
@@ -72,8 +74,8 @@ P0=$SECONDS
 if [ -z "${BENCH_SKIP_GUEST:-}" ]; then
 	say "guest part (7.3, TCG: most of the time)"
 	envs=""
-	for v in BENCH_OPS BENCH_REPS BENCH_BAR_OPS BENCH_BAR_REPS BENCH_X_OPS \
-		BENCH_X_REPS BENCH_T2_OPS BENCH_T2_REPS BENCH_ONLY; do
+	for v in BENCH_OPS BENCH_REPS BENCH_BAR_OPS BENCH_BAR_REPS BENCH_X_INTERVAL \
+		BENCH_T2_OPS BENCH_T2_REPS BENCH_ONLY; do
 		[ -n "${!v:-}" ] && envs+="$v='${!v}' "
 	done
 	rm -rf "$OUT/guest"

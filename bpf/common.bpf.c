@@ -30,6 +30,10 @@ struct stats_map stats SEC(".maps");
 struct tasks_map tasks SEC(".maps");
 struct tracked_map tracked SEC(".maps");
 struct zaps_map zaps SEC(".maps");
+struct agg_kinds_map agg_kinds SEC(".maps");
+struct aggs_map aggs SEC(".maps");
+struct agg_zero_map agg_zero SEC(".maps");
+struct scratch_map scratch SEC(".maps");
 
 /* ---- following `-- CMD` into its children ---------------------------- */
 

@@ -31,6 +31,7 @@
 #include <bpf/bpf_tracing.h>
 #include <bpf/bpf_core_read.h>
 #include "pfnmap.h"
+#include "pfnmap_agg.h"
 
 #define EAGAIN	11
 
@@ -167,6 +168,48 @@ struct zaps_map {
 };
 extern struct zaps_map zaps SEC(".maps");
 
+/*
+ * Aggregating sessions (stat, top, export): groups of in-kernel sums.
+ * By kind alone they live in the per-CPU array "agg_kinds" (an inlined
+ * lookup); with finer keys in the per-CPU hash "aggs", sized by the
+ * loader, whose overflow goes to the kind's entry of "agg_kinds" (the
+ * "other" group).
+ */
+struct agg_kinds_map {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, PFNMAP_K_MAX);
+	__type(key, __u32);
+	__type(value, struct pfnmap_agg);
+};
+extern struct agg_kinds_map agg_kinds SEC(".maps");
+
+struct aggs_map {
+	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__uint(max_entries, 1);
+	__type(key, struct pfnmap_agg_key);
+	__type(value, struct pfnmap_agg);
+};
+extern struct aggs_map aggs SEC(".maps");
+
+/* A zeroed group, the value a new "aggs" entry starts from. */
+struct agg_zero_map {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct pfnmap_agg);
+};
+extern struct agg_zero_map agg_zero SEC(".maps");
+
+/* Where an aggregating session builds a record that is not sent. */
+struct scratch_map {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct pfnmap_event);
+};
+extern struct scratch_map scratch SEC(".maps");
+
 /* ---- records --------------------------------------------------------- */
 
 static __always_inline void stat_inc(__u32 idx)
@@ -177,6 +220,23 @@ static __always_inline void stat_inc(__u32 idx)
 		*v += 1;
 }
 
+/*
+ * comm and cgroup of the current task: read per operation only when a
+ * record is sent or the groups are keyed by them.
+ */
+static __always_inline bool task_ids_needed(void)
+{
+	return !filter.aggregate ||
+	       (filter.agg_by & (PFNMAP_AGG_BY_PID | PFNMAP_AGG_BY_COMM |
+				 PFNMAP_AGG_BY_CGROUP));
+}
+
+static __always_inline void fill_task_ids(struct pfnmap_event *e)
+{
+	e->cgroup_id = bpf_get_current_cgroup_id();
+	bpf_get_current_comm(e->comm, sizeof(e->comm));
+}
+
 static __always_inline void fill_common(struct pfnmap_event *e, __u64 pid_tgid,
 					__u8 kind, __u8 source, __u64 start)
 {
@@ -184,28 +244,33 @@ static __always_inline void fill_common(struct pfnmap_event *e, __u64 pid_tgid,
 	e->source = source;
 	e->pid = pid_tgid >> 32;
 	e->tid = (__u32)pid_tgid;
-	e->cgroup_id = bpf_get_current_cgroup_id();
 	e->start_ns = start;
-	bpf_get_current_comm(e->comm, sizeof(e->comm));
+	if (task_ids_needed())
+		fill_task_ids(e);
 }
 
 /*
- * Every record goes out through emit_reserve() and emit(): room in the
- * ring buffer (a full one is counted in "stats", never silent), filled in
- * place, then sent.
+ * A record's room: in the ring buffer (a full one is counted in "stats",
+ * never silent) or, in an aggregating session, in the per-CPU scratch
+ * record that emit() adds to the groups.  filter.aggregate is constant
+ * once loaded: the verifier sees one of the two paths only.
  */
 static __always_inline struct pfnmap_event *emit_reserve(void)
 {
-	struct pfnmap_event *e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
+	struct pfnmap_event *e;
+	__u32 zero = 0;
 
+	if (filter.aggregate)
+		return bpf_map_lookup_elem(&scratch, &zero);
+	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
 	if (!e)
 		stat_inc(PFNMAP_STAT_RB_DROPS);
 	return e;
 }
 
 /*
- * A record built in the ring buffer: zeroed, then what every one has.
- * *start is read only once there is room (nothing is read for a drop).
+ * A record built in place: zeroed, then what every one has.  *start is
+ * read only once there is room (nothing is read for a drop).
  */
 static __always_inline struct pfnmap_event *emit_new(__u64 pid_tgid,
 						     __u8 kind, __u8 source,
@@ -225,13 +290,99 @@ static __always_inline struct pfnmap_event *emit_new(__u64 pid_tgid,
  * and a wake-up per record); consumers poll with a timeout anyway, so
  * wake them only when the ring buffer fills up.
  */
-static __always_inline void emit(struct pfnmap_event *e)
+static __always_inline void submit(struct pfnmap_event *e)
 {
 	__u64 flags = BPF_RB_NO_WAKEUP;
 
 	if (bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >= wakeup_bytes)
 		flags = BPF_RB_FORCE_WAKEUP;
 	bpf_ringbuf_submit(e, flags);
+}
+
+/* The group of a record: see the maps above. */
+static __always_inline struct pfnmap_agg *
+agg_group(const struct pfnmap_event *e)
+{
+	struct pfnmap_agg_key k = {};
+	struct pfnmap_agg *a;
+	__u32 kind = e->kind, zero = 0;
+	void *z;
+
+	if (!filter.agg_by)
+		return bpf_map_lookup_elem(&agg_kinds, &kind);
+	k.kind = e->kind;
+	if (filter.agg_by & PFNMAP_AGG_BY_PID)
+		k.pid = e->pid;
+	if (filter.agg_by & (PFNMAP_AGG_BY_PID | PFNMAP_AGG_BY_COMM))
+		__builtin_memcpy(k.comm, e->comm, sizeof(k.comm));
+	if (filter.agg_by & PFNMAP_AGG_BY_CGROUP)
+		k.cgroup_id = e->cgroup_id;
+	if (filter.agg_by & PFNMAP_AGG_BY_CALLER)
+		k.caller = e->caller;
+	a = bpf_map_lookup_elem(&aggs, &k);
+	if (a)
+		return a;
+	/* another CPU may insert it first (-EEXIST): look it up again */
+	z = bpf_map_lookup_elem(&agg_zero, &zero);
+	if (z)
+		bpf_map_update_elem(&aggs, &k, z, BPF_NOEXIST);
+	a = bpf_map_lookup_elem(&aggs, &k);
+	if (a)
+		return a;
+	stat_inc(PFNMAP_STAT_AGG_FULL);
+	return bpf_map_lookup_elem(&agg_kinds, &kind);
+}
+
+static __always_inline void agg_account(const struct pfnmap_event *e)
+{
+	struct pfnmap_agg *a = agg_group(e);
+
+	if (a)
+		pfnmap_agg_add(a, e);
+}
+
+/* What an aggregating session still sends, as filter.exemplars asks. */
+static __always_inline bool exemplar(const struct pfnmap_event *e)
+{
+	__u32 x = filter.exemplars;
+
+	if ((x & PFNMAP_EX_ZAP_RACE) && e->zap_races)
+		return true;
+	if ((x & PFNMAP_EX_RETRY) &&
+	    (e->retries || e->retry_aborts || e->seq_aborts))
+		return true;
+	if ((x & PFNMAP_EX_ERROR) && e->ret < 0)
+		return true;
+	return (x & PFNMAP_EX_SLOW) && e->duration_ns >= filter.exemplar_ns;
+}
+
+/* Counted in the groups; sent as an exemplar when it is one. */
+static __always_inline void emit_agg(struct pfnmap_event *src)
+{
+	struct pfnmap_event *e;
+
+	agg_account(src);
+	if (!exemplar(src))
+		return;
+	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
+	if (!e) {
+		stat_inc(PFNMAP_STAT_RB_DROPS);
+		return;
+	}
+	__builtin_memcpy(e, src, sizeof(*e));
+	if (!task_ids_needed())
+		fill_task_ids(e);
+	e->flags |= PFNMAP_EF_EXEMPLAR;
+	submit(e);
+}
+
+/* Sends (or, aggregating, counts) a record made by emit_new(). */
+static __always_inline void emit(struct pfnmap_event *e)
+{
+	if (filter.aggregate)
+		emit_agg(e);
+	else
+		submit(e);
 }
 
 /* ---- per-task state -------------------------------------------------- */
@@ -357,14 +508,27 @@ static __always_inline void op_retry(struct task_state *ts)
 		ts->first_retry = bpf_ktime_get_ns();
 }
 
+/*
+ * The caller of the traced function: the stack entry after the traced
+ * function's own (its fentry call site, a few bytes into it: what the
+ * trampoline returns to).  How many trampoline frames come before that
+ * one differs between kernels (6.1 and 6.12 have one more than 7.3), so
+ * it is found, not counted; caller_skip is the fallback when it is not
+ * there (kretprobe: the function has returned).
+ */
 static __always_inline __u64 caller_ip(void *ctx)
 {
-	__u64 ips[4] = {};
+	__u64 ips[6] = {};
+	__u64 fn = bpf_get_func_ip(ctx);
 	__u32 skip = caller_skip;
+	int i;
 
 	if (bpf_get_stack(ctx, ips, sizeof(ips), 0) <= 0)
 		return 0;
-	return skip < 4 ? ips[skip & 3] : 0;
+	for (i = 0; i < 5; i++)
+		if (fn && ips[i] >= fn && ips[i] < fn + 16)
+			return ips[i + 1];
+	return skip < 6 ? ips[skip] : 0;
 }
 
 /* ---- operations: vfio_pin, uffd_* ------------------------------------ */
@@ -418,8 +582,11 @@ static __always_inline void op_enter(__u32 kind, __u8 source, __u64 addr,
 	ts->relocked = 0;
 	ts->seq_valid = 0;
 	ts->pfnmap_lookup = 0;
-	ts->nr_switches = task_switches();
-	ts->locked_vm = task_locked_vm();
+	/* task_struct/mm reads only for the kinds that report them */
+	if (kind_valid[kind] & PFNMAP_V_SCHED)
+		ts->nr_switches = task_switches();
+	if (kind_valid[kind] & PFNMAP_V_LOCKED)
+		ts->locked_vm = task_locked_vm();
 }
 
 static __always_inline void op_exit(__u32 kind, __s64 ret)
@@ -438,15 +605,24 @@ static __always_inline void op_exit(__u32 kind, __s64 ret)
 		ts->op.pages = ret >> layout[kind].ret_shift;
 	if (ts->op.retries)
 		ts->op.retry_ns = now - ts->first_retry;
-	ts->op.nr_switches = task_switches() - ts->nr_switches;
-	ts->op.fatal_signal = fatal_pending();
-	ts->op.locked_delta = task_locked_vm() - ts->locked_vm;
 	ts->op.valid = kind_valid[kind];
+	if (ts->op.valid & PFNMAP_V_SCHED) {
+		ts->op.nr_switches = task_switches() - ts->nr_switches;
+		ts->op.fatal_signal = fatal_pending();
+	}
+	if (ts->op.valid & PFNMAP_V_LOCKED)
+		ts->op.locked_delta = task_locked_vm() - ts->locked_vm;
 	/* built in the task's state all along: copied out whole */
-	e = emit_reserve();
-	if (e) {
-		__builtin_memcpy(e, &ts->op, sizeof(*e));
-		emit(e);
+	if (filter.aggregate) {
+		emit_agg(&ts->op);
+	} else {
+		e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
+		if (e) {
+			__builtin_memcpy(e, &ts->op, sizeof(*e));
+			submit(e);
+		} else {
+			stat_inc(PFNMAP_STAT_RB_DROPS);
+		}
 	}
 	ts->op_active = 0;
 	ts->fixup_ok = 0;

@@ -78,21 +78,31 @@ static __always_inline void uffd_retry_checked(__u64 changed)
 	ts->seq_valid = 0;
 }
 
-/* -EAGAIN from mfill_atomic_install_pte(): pte_offset_map_lock() failed */
+/*
+ * -EAGAIN from mfill_atomic_install_pte(): pte_offset_map_lock() failed.
+ * These run once per page: the return value is tested before the task's
+ * state is looked up.
+ */
 static __always_inline void uffd_install_ret(__s32 ret)
 {
-	struct task_state *ts = active_uffd_op();
+	struct task_state *ts;
 
-	if (ts && ret == -EAGAIN)
+	if (ret != -EAGAIN)
+		return;
+	ts = active_uffd_op();
+	if (ts)
 		ts->op.eagain_pte++;
 }
 
 /* -EAGAIN from mfill_get_vma(): mmap_changing (non-cooperative events) */
 static __always_inline void uffd_get_vma_ret(__s32 ret)
 {
-	struct task_state *ts = active_uffd_op();
+	struct task_state *ts;
 
-	if (ts && ret == -EAGAIN)
+	if (ret != -EAGAIN)
+		return;
+	ts = active_uffd_op();
+	if (ts)
 		ts->op.eagain_changing++;
 }
 

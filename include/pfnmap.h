@@ -149,12 +149,87 @@ struct pfnmap_event {
 
 /* struct pfnmap_event.flags */
 #define PFNMAP_EF_NESTED_LOST	(1U << 0)	/* a nested op was dropped */
+/*
+ * Aggregating sessions only (never in a capture): the operation is
+ * already counted in the in-kernel aggregates; the record is an
+ * exemplar, sent for what only a record carries (zap attribution, ...).
+ */
+#define PFNMAP_EF_EXEMPLAR	(1U << 1)
 
 /* Indexes of the per-CPU counters array (map "stats"). */
 enum pfnmap_stat {
 	PFNMAP_STAT_RB_DROPS = 0,	/* bpf_ringbuf_reserve() failed */
 	PFNMAP_STAT_TASK_FULL,		/* no task state: storage_get failed */
+	PFNMAP_STAT_AGG_FULL,		/* group map full: counted in "other" */
 	PFNMAP_STAT_MAX,
+};
+
+/*
+ * In-kernel aggregates (stat, export): per-CPU sums of the records an
+ * operation would have sent, one struct pfnmap_agg per group.  This is
+ * an ABI between the BPF programs and user space only; captures never
+ * hold it.  The counters are indexed by the registry (PFNMAP_C_*).
+ */
+enum pfnmap_counter {
+#define PFNMAP_COUNTER(id, ...)	PFNMAP_C_##id,
+#include "pfnmap_fields.def"
+	PFNMAP_C_MAX,
+};
+
+/* What a group key holds besides the kind (PFNMAP_AGG_BY_* bits). */
+enum {
+	PFNMAP_AGG_BY_PID	= 1U << 0,	/* pid and comm */
+	PFNMAP_AGG_BY_COMM	= 1U << 1,
+	PFNMAP_AGG_BY_CGROUP	= 1U << 2,
+	PFNMAP_AGG_BY_CALLER	= 1U << 3,
+};
+
+/* Which records an aggregating session still sends (exemplars). */
+enum {
+	PFNMAP_EX_ZAP_RACE	= 1U << 0,	/* zap races: attribution */
+	PFNMAP_EX_RETRY		= 1U << 1,	/* retries, aborts, what-if */
+	PFNMAP_EX_ERROR		= 1U << 2,	/* every failed operation */
+	PFNMAP_EX_SLOW		= 1U << 3,	/* longer than exemplar_ns */
+};
+
+struct pfnmap_agg_key {
+	__u8	kind;
+	__u8	pad[3];
+	__u32	pid;
+	__u64	cgroup_id;
+	__u64	caller;
+	char	comm[PFNMAP_COMM_LEN];
+};
+
+/*
+ * Latency buckets: the log-linear layout of user space's histogram
+ * (2^PFNMAP_HIST_SUB_BITS buckets per power of two), up to 2^40 ns
+ * (18 minutes); longer durations land in the last bucket, the exact
+ * maximum is kept apart.
+ */
+#define PFNMAP_HIST_SUB_BITS	4
+#define PFNMAP_AGG_LAT_LOG	40
+#define PFNMAP_AGG_LAT_BUCKETS \
+	((PFNMAP_AGG_LAT_LOG - PFNMAP_HIST_SUB_BITS + 1) << PFNMAP_HIST_SUB_BITS)
+/* Errnos below this one by one, the others in err_other. */
+#define PFNMAP_AGG_ERRNOS	64
+#define PFNMAP_AGG_RETRY_DIST	33
+
+struct pfnmap_agg {
+	__u64	ops;
+	__u64	errors;
+	__u64	err_other;
+	__u64	sources;		/* bit per enum pfnmap_source seen */
+	__u64	first_ns;		/* start of the first and last op */
+	__u64	last_ns;
+	__u64	lat_sum;
+	__u64	lat_min;
+	__u64	lat_max;
+	__u64	known[PFNMAP_F_MAX];	/* ops with the field valid */
+	__u64	c[PFNMAP_C_MAX];	/* SUM: sum, MAX: largest; else 0 */
+	__u64	err[PFNMAP_AGG_ERRNOS];	/* by -ret */
+	__u64	retry_dist[PFNMAP_AGG_RETRY_DIST];	/* as agg_stats */
+	__u64	lat[PFNMAP_AGG_LAT_BUCKETS];
 };
 
 /*
@@ -190,6 +265,12 @@ struct pfnmap_filter {
 	__u32	follow_children;	/* track tgids in map "tracked" */
 	__u32	use_comm;
 	char	comm[PFNMAP_COMM_LEN];
+	/* aggregating sessions: see enum pfnmap_agg_by, PFNMAP_EX_* */
+	__u32	aggregate;		/* 0: every operation is a record */
+	__u32	agg_by;
+	__u32	exemplars;
+	__u32	pad;
+	__u64	exemplar_ns;		/* PFNMAP_EX_SLOW threshold */
 };
 
 #endif /* __PFNMAP_H */

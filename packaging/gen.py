@@ -470,7 +470,7 @@ ARG_ACTIONS = {
     "COMM": "_pnames",
 }
 # Placeholders of values nothing can complete (numbers, expressions).
-ARG_FREE = {"S", "SECONDS", "N", "A", "P", "EXPR", "ADDR:PORT"}
+ARG_FREE = {"S", "SECONDS", "N", "A", "P", "EXPR", "ADDR:PORT", "START,END"}
 
 
 def words(ws):

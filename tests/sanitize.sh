@@ -65,8 +65,9 @@ else
 fi
 run collect tests/collect.sh "$out/collect" uffd
 run check python3 tests/check.py "$out/collect" asan
-for t in test_abi2 test_cli test_diff test_help test_postcopy test_record \
-	 test_registry test_top_batch test_top_tui test_kill_storm; do
+for t in test_abi2 test_bad_input test_cli test_diff test_help test_loss_views \
+	 test_postcopy test_record test_registry test_top_batch test_top_tui \
+	 test_kill_storm; do
 	[ -x "tests/host/$t.sh" ] || continue
 	run "$t" "tests/host/$t.sh"
 done

@@ -9,6 +9,11 @@
  * loss or a full disk is still read up to its last whole chunk; its size
  * can be capped; on request (--self-cost) the run time of the BPF programs
  * is measured and printed.
+ *
+ * Kernel addresses mean something only on the boot that made them, so
+ * the capture also names them: each distinct caller (or zapper) address
+ * gets its symbol from this machine's kallsyms, and each cgroup id its
+ * path, in a names section written before the chunk holding the record.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -27,7 +32,10 @@
 #include "capture.h"
 #include "cmds.h"
 #include "errors.h"
+#include "ksyms.h"
+#include "registry.h"
 #include "spawn.h"
+#include "top/cgroups.h"
 #include "trace_opts.h"
 
 #define FLUSH_NS	1000000000ULL	/* a chunk at least every second */
@@ -88,6 +96,12 @@ struct rec_opts {
 	char			**cmd;
 };
 
+/* Keys already named in the capture (0 is never a key). */
+struct key_set {
+	__u64		*keys;
+	size_t		n, cap;		/* cap: a power of two, half full */
+};
+
 struct rec_ctx {
 	struct session		*s;
 	struct cap_writer	*w;
@@ -96,6 +110,10 @@ struct rec_ctx {
 	__u64			end_ns;		/* -d: when to stop, 0: never */
 	__u64			last_flush;
 	__u64			per_kind[PFNMAP_K_MAX];
+	struct ksyms		*ksyms;		/* read at the first caller */
+	bool			ksyms_tried;
+	struct cgroups		cg;
+	struct key_set		named_addrs, named_cgroups;
 };
 
 /* ---- options --------------------------------------------------------- */
@@ -344,12 +362,117 @@ static void flush(struct rec_ctx *c)
 		c->err = err;
 }
 
+/* ---- names ---------------------------------------------------------- */
+
+static bool has_caller(int kind)
+{
+	const struct reg_kind *k = reg_kind(kind);
+
+	return k && reg_families[k->family].has_caller;
+}
+
+/*
+ * kallsyms is read before recording starts if a kind with callers is
+ * traced: read at the first caller, its 100 ms or so would stall the
+ * loop that drains the ring buffer just when records arrive.
+ */
+static void load_ksyms(struct rec_ctx *c)
+{
+	int k;
+
+	for (k = 0; k < PFNMAP_K_MAX; k++)
+		if (has_caller(k) && session_mode(c->s, k)->source != PFNMAP_S_NONE)
+			break;
+	if (k == PFNMAP_K_MAX)
+		return;
+	c->ksyms = ksyms_load(NULL);
+	c->ksyms_tried = true;
+}
+
+/* true if key was not in the set (and now is); false if it was, or no memory */
+static bool key_add(struct key_set *s, __u64 key)
+{
+	size_t i, mask;
+
+	if ((s->n + 1) * 2 > s->cap) {
+		struct key_set g = { .cap = s->cap ? s->cap * 2 : 256 };
+
+		g.keys = calloc(g.cap, sizeof(*g.keys));
+		if (!g.keys)
+			return false;
+		for (i = 0; i < s->cap; i++)
+			if (s->keys[i])
+				key_add(&g, s->keys[i]);
+		free(s->keys);
+		*s = g;
+	}
+	mask = s->cap - 1;
+	for (i = (key * 0x9e3779b97f4a7c15ULL) >> 32 & mask; s->keys[i];
+	     i = (i + 1) & mask)
+		if (s->keys[i] == key)
+			return false;
+	s->keys[i] = key;
+	s->n++;
+	return true;
+}
+
+static void name_caller(struct rec_ctx *c, __u64 addr)
+{
+	const struct ksym *k;
+	struct cap_name n = { .tag = CAP_N_KSYM, .key = addr };
+
+	if (!c->ksyms_tried) {
+		c->ksyms = ksyms_load(NULL);
+		c->ksyms_tried = true;
+	}
+	k = c->ksyms ? ksyms_func(c->ksyms, addr) : NULL;
+	if (!k)
+		return;		/* report prints it unresolved */
+	n.off = addr - k->addr;
+	n.name = k->name;
+	n.module = k->module;
+	capw_name(c->w, &n);
+}
+
+static void name_cgroup(struct rec_ctx *c, __u64 id)
+{
+	struct cg_entry *e = cg_lookup(&c->cg, id);
+	struct cap_name n = { .tag = CAP_N_CGROUP, .key = id };
+	char path[PATH_MAX];
+
+	if (!e || !e->path)
+		return;		/* gone already: the id stays */
+	cg_name(&c->cg, id, path, sizeof(path));
+	n.name = path;
+	capw_name(c->w, &n);
+}
+
+
+/* Names the record's caller and cgroup, the first time each is seen. */
+static void name_record(struct rec_ctx *c, const struct pfnmap_event *e)
+{
+	if (e->caller && has_caller(e->kind) &&
+	    key_add(&c->named_addrs, e->caller))
+		name_caller(c, e->caller);
+	if (e->cgroup_id && key_add(&c->named_cgroups, e->cgroup_id))
+		name_cgroup(c, e->cgroup_id);
+}
+
+static void free_names(struct rec_ctx *c)
+{
+	ksyms_free(c->ksyms);
+	cg_free(&c->cg);
+	free(c->named_addrs.keys);
+	free(c->named_cgroups.keys);
+}
+
 static int on_record(void *ctx, const struct pfnmap_event *e)
 {
 	struct rec_ctx *c = ctx;
 
 	if (e->kind < PFNMAP_K_MAX)
 		c->per_kind[e->kind]++;
+	name_record(c, e);
 	if (capw_add(c->w, e) != 1)
 		return 0;
 	flush(c);
@@ -480,6 +603,9 @@ static void print_summary(const struct rec_ctx *c, const char *path,
 	fmt_count(d, sizeof(d), drops);
 	cmd_warn("%s records lost in the kernel (ring buffer full, or no memory for a task's state)%s",
 		 d, drops ? ": rerun with fewer kinds (-k) or a filter (-p, -c)" : "");
+	if (ws.names || ws.names_dropped)
+		cmd_warn("%u names stored (caller symbols, cgroup paths)%s", ws.names,
+			 ws.names_dropped ? " (some dropped: --max-size)" : "");
 	if (ws.unwritten) {
 		fmt_count(d, sizeof(d), ws.unwritten);
 		cmd_warn("%s records not written (%s)", d,
@@ -571,8 +697,10 @@ int cmd_record(int argc, char **argv)
 	if (rc >= 0)
 		return rc;
 	rc = 1;
+	cg_init(&c.cg, NULL);
 	if (start(&o, &c, &child, &go_fd, argc, argv))
 		goto out;
+	load_ksyms(&c);
 	setup_signals();
 	if (child > 0 && spawn_release(&go_fd))
 		goto out;
@@ -600,6 +728,7 @@ out:
 	if (c.fd > STDERR_FILENO)
 		close(c.fd);
 	capw_free(c.w);
+	free_names(&c);
 	session_close(c.s);
 	return rc;
 }

@@ -53,7 +53,10 @@ static void usage(FILE *f)
 	trace_opts_help(f);
 	fprintf(f,
 "\n"
-"Records the ring buffer had no room for are counted and printed as\n"
+"Operations are counted in the kernel, in per-CPU maps read at the end:\n"
+"none is lost to a full ring buffer.  Only zap races are sent one by one\n"
+"(for their attribution); one the ring buffer had no room for is counted\n"
+"in 'exemplars_lost', an operation that could not be followed in\n"
 "'lost'.  Exit status: CMD's (with -p: 0), 1 if tracing failed, 2 on a\n"
 "usage error (also: no process PID).\n");
 }
@@ -132,8 +135,9 @@ static void print_text(struct session *s, struct agg *agg, __u64 elapsed)
 	int k;
 
 	fmt_ns(el, sizeof(el), elapsed);
-	fprintf(out, "\n pfnmap stat (%s elapsed, %llu records lost)\n\n", el,
-	       (unsigned long long)session_drops(s));
+	fprintf(out, "\n pfnmap stat (%s elapsed, %llu operations lost, %llu zap-race records lost)\n\n",
+		el, (unsigned long long)session_drops(s),
+		(unsigned long long)session_exemplars_lost(s));
 	fprintf(out, "%-17s %-7s %8s %8s %8s %9s %9s %9s  %s\n", "KIND", "MODE",
 	       "COUNT", "PAGES", "RETRIES", "P50", "P99", "MAX", "ERRORS");
 	for (k = 0; k < PFNMAP_K_MAX; k++) {
@@ -174,6 +178,7 @@ static void print_json(struct session *s, struct agg *agg, __u64 elapsed,
 	json_kv_str(&j, "kernel", u.release);
 	json_kv_u64(&j, "elapsed_ns", elapsed);
 	json_kv_u64(&j, "lost", session_drops(s));
+	json_kv_u64(&j, "exemplars_lost", session_exemplars_lost(s));
 	json_key(&j, "command");
 	json_arr_begin(&j);
 	while (cmd && *cmd)
@@ -300,8 +305,10 @@ static int run_stat(struct session_opts *o, char **cmd, bool json,
 		rc = 0;
 	}
 	session_drain(s, on_record, &c);
+	if (!c.err && session_read_aggs(s, c.agg))
+		c.err = -ENOMEM;
 	if (c.err) {
-		cmd_err("out of memory aggregating records");
+		cmd_err("aggregating the operations failed");
 		rc = 1;
 	} else if (json) {
 		print_json(s, c.agg, now_ns() - t0, cmd);
@@ -332,6 +339,9 @@ int cmd_stat(int argc, char **argv)
 	r = parse_args(argc, argv, &o, &json, &secs);
 	if (r >= 0)
 		return r;
+	/* counted in the kernel; zap races still come as records */
+	o.aggregate = true;
+	o.exemplars = PFNMAP_EX_ZAP_RACE;
 	if (json)
 		cmd_err_json_to(out);
 	return run_stat(&o, optind < argc ? argv + optind : NULL, json, secs);

@@ -97,6 +97,7 @@ long long parse_count(const char *s)
 static int parse_kinds(const char *arg, __u32 *mask, const char *cmd)
 {
 	char buf[256], *tok, *save = NULL;
+	__u32 got = 0;
 
 	snprintf(buf, sizeof(buf), "%s", arg);
 	for (tok = strtok_r(buf, ",", &save); tok;
@@ -108,8 +109,15 @@ static int parse_kinds(const char *arg, __u32 *mask, const char *cmd)
 				cmd, tok);
 			return -1;
 		}
-		*mask |= 1U << k;
+		got |= 1U << k;
 	}
+	/* an empty mask means every kind: "-k ''" must not ask for that */
+	if (!got) {
+		fprintf(stderr, "pfnmap %s: no kind in -k '%s' (see --help)\n",
+			cmd, arg);
+		return -1;
+	}
+	*mask |= got;
 	return 1;
 }
 

@@ -158,6 +158,12 @@ static void key_init(struct agg_key *k, enum agg_by by, const struct agg_key *sr
 	case AGG_BY_CALLER:
 		k->caller = src->caller;
 		break;
+	case AGG_BY_ALL:
+		k->pid = src->pid;
+		k->cgroup_id = src->cgroup_id;
+		k->caller = src->caller;
+		memccpy(k->comm, src->comm, '\0', sizeof(k->comm) - 1);
+		break;
 	case AGG_BY_KIND:
 		break;
 	}
@@ -332,6 +338,14 @@ static struct agg_stats *agg_get(struct agg *a, const struct agg_key *k)
 
 /* Stats of one record */
 
+static void add_u64s(__u64 *dst, const __u64 *src, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		dst[i] += src[i];
+}
+
 /* [0]: no retry, [i]: 2^(i-1) <= r < 2^i. */
 static unsigned int retry_bucket(__u32 r)
 {
@@ -372,11 +386,9 @@ static void stats_count_counters(struct agg_stats *s,
 	}
 }
 
-/* Distributions of single fields: retries, and the zap races' zaps. */
-static void stats_count_dists(struct agg_stats *s, const struct pfnmap_event *e)
+/* The zap of a zap race: who, and when relative to the fault-in. */
+static void stats_count_zap(struct agg_stats *s, const struct pfnmap_event *e)
 {
-	if (e->valid & PFNMAP_V_RETRIES)
-		s->retry_dist[retry_bucket(e->retries)]++;
 	if (!(e->valid & PFNMAP_V_ZAP_ATTR) || !e->zaps_attributed)
 		return;
 	s->last_zap_tid = e->zap_tid;
@@ -395,7 +407,9 @@ static void stats_count_fields(struct agg_stats *s, const struct pfnmap_event *e
 		if (e->valid & (1U << f))
 			s->known[f]++;
 	stats_count_counters(s, e);
-	stats_count_dists(s, e);
+	if (e->valid & PFNMAP_V_RETRIES)
+		s->retry_dist[retry_bucket(e->retries)]++;
+	stats_count_zap(s, e);
 }
 
 static void stats_time_range(struct agg_stats *s, __u64 first, __u64 last)
@@ -427,16 +441,90 @@ int agg_add(struct agg *a, const struct pfnmap_event *e)
 	s = agg_get(a, &k);
 	if (!s)
 		return -ENOMEM;
-	stats_add_event(s, e);
+	if (e->flags & PFNMAP_EF_EXEMPLAR)
+		stats_count_zap(s, e);
+	else
+		stats_add_event(s, e);
 	return 0;
 }
 
-static void add_u64s(__u64 *dst, const __u64 *src, size_t n)
+int agg_add_group(struct agg *a, const struct agg_key *k,
+		  const struct agg_stats *s)
 {
-	size_t i;
+	struct agg_key nk;
+	struct agg_stats *st;
 
-	for (i = 0; i < n; i++)
-		dst[i] += src[i];
+	key_init(&nk, a->by, k);
+	st = agg_get(a, &nk);
+	if (!st)
+		return -ENOMEM;
+	agg_stats_merge(st, s);
+	return 0;
+}
+
+_Static_assert(PFNMAP_AGG_LAT_BUCKETS <= HIST_BUCKETS, "latency buckets");
+_Static_assert(PFNMAP_AGG_ERRNOS <= AGG_ERRNO_MAX, "errno table");
+_Static_assert(PFNMAP_AGG_RETRY_DIST ==
+	       sizeof(((struct agg_stats *)0)->retry_dist) / sizeof(__u64),
+	       "retry distribution");
+_Static_assert((int)PFNMAP_F_MAX == (int)AGG_F_MAX, "fields");
+
+/* One CPU's latency buckets: the same layout as struct lat_hist's. */
+static void percpu_latency(struct agg_stats *s, const struct pfnmap_agg *v)
+{
+	unsigned int b;
+
+	hist_account(&s->lat, v->ops, v->lat_sum, v->lat_min, v->lat_max);
+	for (b = 0; b < PFNMAP_AGG_LAT_BUCKETS; b++)
+		s->lat.bucket[b] += v->lat[b];
+}
+
+/* The registry's counters as stats_count_counters() sums records. */
+static void percpu_counters(struct agg_stats *s, const struct pfnmap_agg *v)
+{
+	__u64 *sums[3] = { s->sum, s->sum2, s->sum3 };
+	const struct reg_counter *c;
+	__u64 *p;
+	int i;
+
+	for (i = 0; i < PFNMAP_C_MAX; i++) {
+		c = &reg_counters[i];
+		if (c->value == RV_SUM) {
+			sums[c->slot][c->field] += v->c[i];
+		} else if (c->value == RV_MAX) {
+			p = (__u64 *)((char *)s + c->aoff);
+			if (v->c[i] > *p)
+				*p = v->c[i];
+		}
+	}
+}
+
+static void percpu_add(struct agg_stats *s, const struct pfnmap_agg *v)
+{
+	int i;
+
+	if (!v->ops)
+		return;
+	stats_time_range(s, v->first_ns, v->last_ns);
+	s->ops += v->ops;
+	s->errors += v->errors;
+	s->err_other += v->err_other;
+	for (i = 0; i < PFNMAP_AGG_ERRNOS; i++)
+		s->err_count[i] += v->err[i];
+	add_u64s(s->known, v->known, PFNMAP_F_MAX);
+	add_u64s(s->retry_dist, v->retry_dist, PFNMAP_AGG_RETRY_DIST);
+	s->sources |= (__u32)v->sources;
+	percpu_latency(s, v);
+	percpu_counters(s, v);
+}
+
+void agg_stats_add_percpu(struct agg_stats *s, const struct pfnmap_agg *v,
+			  int ncpu)
+{
+	int cpu;
+
+	for (cpu = 0; cpu < ncpu; cpu++)
+		percpu_add(s, &v[cpu]);
 }
 
 #define ADD_ARRAY(dst, src, field) \
@@ -466,6 +554,64 @@ void agg_stats_merge(struct agg_stats *dst, const struct agg_stats *src)
 	dst->sources |= src->sources;
 	hist_merge(&dst->lat, &src->lat);
 	hist_merge(&dst->zap_gap, &src->zap_gap);
+}
+
+static void sub_u64s(__u64 *dst, const __u64 *src, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		dst[i] -= src[i];
+}
+
+#define SUB_ARRAY(dst, src, field) \
+	sub_u64s((dst)->field, (src)->field, sizeof((src)->field) / sizeof(__u64))
+
+/* The latency extremes of an interval: its first and last bucket. */
+static void hist_bounds_from_buckets(struct lat_hist *h,
+				     const struct lat_hist *now)
+{
+	unsigned int b, lo = HIST_BUCKETS, hi = 0;
+
+	for (b = 0; b < HIST_BUCKETS; b++) {
+		if (!h->bucket[b])
+			continue;
+		if (lo == HIST_BUCKETS)
+			lo = b;
+		hi = b;
+	}
+	if (lo == HIST_BUCKETS)
+		return;
+	h->min = hist_bucket_low(lo) > now->min ? hist_bucket_low(lo) : now->min;
+	h->max = hist_bucket_high(hi) < now->max ? hist_bucket_high(hi) : now->max;
+}
+
+void agg_stats_sub(struct agg_stats *d, const struct agg_stats *now,
+		   const struct agg_stats *before)
+{
+	memcpy(d, now, sizeof(*d));
+	if (!before || !before->ops)
+		return;
+	d->ops -= before->ops;
+	d->errors -= before->errors;
+	d->err_other -= before->err_other;
+	SUB_ARRAY(d, before, err_count);
+	SUB_ARRAY(d, before, known);
+	SUB_ARRAY(d, before, sum);
+	SUB_ARRAY(d, before, sum2);
+	SUB_ARRAY(d, before, sum3);
+	SUB_ARRAY(d, before, retry_dist);
+	SUB_ARRAY(d, before, lat.bucket);
+	d->lat.count -= before->lat.count;
+	d->lat.sum -= before->lat.sum;
+	d->zap_gap_neg -= before->zap_gap_neg;
+	SUB_ARRAY(d, before, zap_gap.bucket);
+	d->zap_gap.count -= before->zap_gap.count;
+	d->zap_gap.sum -= before->zap_gap.sum;
+	if (d->ops)
+		d->first_ns = before->last_ns;
+	hist_bounds_from_buckets(&d->lat, &now->lat);
+	hist_bounds_from_buckets(&d->zap_gap, &now->zap_gap);
 }
 
 void agg_total_kind(const struct agg *a, int kind, struct agg_stats *out)

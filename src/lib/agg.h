@@ -20,7 +20,8 @@
  * percentile is off by at most 1/2^HIST_SUB_BITS (6.25%) of its value.
  * min and max are exact.
  */
-#define HIST_SUB_BITS	4
+/* the in-kernel aggregates use the same buckets (pfnmap.h) */
+#define HIST_SUB_BITS	PFNMAP_HIST_SUB_BITS
 #define HIST_SUB	(1U << HIST_SUB_BITS)
 #define HIST_BUCKETS	((64 - HIST_SUB_BITS + 1) * HIST_SUB)
 
@@ -92,14 +93,29 @@ enum agg_by {
 	AGG_BY_PID,		/* pid + comm */
 	AGG_BY_CGROUP,
 	AGG_BY_CALLER,
+	AGG_BY_ALL,		/* every field of the key: regroups later */
 };
 
 struct agg;
 
 struct agg *agg_new(enum agg_by by);
 void agg_free(struct agg *a);
-/* Adds one record; returns -ENOMEM if a new group could not be made. */
+/*
+ * Adds one record; returns -ENOMEM if a new group could not be made.  An
+ * exemplar (PFNMAP_EF_EXEMPLAR) is already counted in the in-kernel
+ * aggregates: only what records alone carry is taken from it (the zap
+ * attribution of a zap race).
+ */
 int agg_add(struct agg *a, const struct pfnmap_event *e);
+/* Adds a whole group (key normalized for the grouping); -ENOMEM. */
+int agg_add_group(struct agg *a, const struct agg_key *k,
+		  const struct agg_stats *s);
+/*
+ * Adds one in-kernel group, its per-CPU values v[0..ncpu), to *s (the
+ * key is the caller's): the same sums agg_add() makes of its records.
+ */
+void agg_stats_add_percpu(struct agg_stats *s, const struct pfnmap_agg *v,
+			  int ncpu);
 /* Forgets every group (top's per-interval view). */
 void agg_reset(struct agg *a);
 size_t agg_count(const struct agg *a);
@@ -109,6 +125,14 @@ struct agg_stats *agg_at(const struct agg *a, size_t i);
 struct agg_stats *agg_find(const struct agg *a, const struct agg_key *k);
 /* Merges all groups of one kind into *out (zeroed first). */
 void agg_total_kind(const struct agg *a, int kind, struct agg_stats *out);
+/*
+ * d = now - before: what a group did between two readings of cumulative
+ * aggregates (before may be NULL).  Counts and buckets subtract; the
+ * extremes cannot: the latency's come from the buckets the interval
+ * filled (within a bucket's width), the largest counters are now's.
+ */
+void agg_stats_sub(struct agg_stats *d, const struct agg_stats *now,
+		   const struct agg_stats *before);
 /* Adds src into dst (same key assumed). */
 void agg_stats_merge(struct agg_stats *dst, const struct agg_stats *src);
 /* Most frequent errno of a group, 0 if none. */

@@ -6,6 +6,8 @@
  *
  *	file header	magic, versions, TLV metadata, crc32
  *	chunk ...	header (counts, drops so far, crc32s) + zstd or zlib data
+ *	names ...	(format 3) symbols of kernel addresses, cgroup paths,
+ *			each section before the first chunk that needs it
  *	trailer		totals, final drops, crc32
  *
  * All integers are little-endian, records included.  The writer
@@ -24,14 +26,22 @@
 #include "pfnmap.h"
 
 #define CAP_MAGIC		"PFNMAPCF"	/* 8 bytes, no NUL */
-/* 2: chunks may be zstd (CAP_CF_ZSTD); format 1 (zlib only) is read too */
-#define CAP_VERSION		2
+/*
+ * 2: chunks may be zstd (CAP_CF_ZSTD); 3: names sections (kernel symbols,
+ * cgroup paths).  Formats 1 and 2 are read too; a format-2 reader refuses
+ * format 3 rather than take a names section for damage.
+ */
+#define CAP_VERSION		3
+#define CAP_VERSION_NO_NAMES	2
 #define CAP_FIXED_LEN		32	/* file header before the TLVs */
 #define CAP_HEADER_MAX		(1U << 20)
 #define CAP_CHUNK_MAGIC		0x4b434650U	/* "PFCK" */
 #define CAP_CHUNK_HDR_LEN	56
 #define CAP_TRAILER_MAGIC	0x52544650U	/* "PFTR" */
 #define CAP_TRAILER_LEN		64
+#define CAP_NAMES_MAGIC		0x4d4e4650U	/* "PFNM" */
+#define CAP_NAMES_HDR_LEN	24
+#define CAP_NAMES_MAX		(1U << 20)	/* data bytes of one section */
 /* The reader refuses larger chunks; the writer makes 4096-record ones. */
 #define CAP_CHUNK_MAX_RECORDS	65536
 #define CAP_CHUNK_RECORDS	4096
@@ -49,6 +59,21 @@ enum cap_tag {
 	CAP_T_CLOCK,		/* u64 monotonic ns, u64 realtime ns */
 	CAP_T_MODE,		/* u8 kind, u8 source, u16 valid, why */
 	CAP_T_CMDLINE,		/* argv, each argument NUL-terminated */
+};
+
+/* Entry tags of a names section; a reader skips tags it does not know. */
+enum cap_name_tag {
+	CAP_N_KSYM = 1,		/* u64 address, u32 offset, name NUL module */
+	CAP_N_CGROUP,		/* u64 cgroup id, path */
+};
+
+/* One entry of a names section. */
+struct cap_name {
+	__u16		tag;		/* enum cap_name_tag */
+	__u64		key;		/* kernel address, cgroup id */
+	__u32		off;		/* CAP_N_KSYM: key - function start */
+	const char	*name;		/* function, or cgroup path */
+	const char	*module;	/* CAP_N_KSYM: "" for vmlinux */
 };
 
 /* Why recording stopped (trailer). */
@@ -115,6 +140,7 @@ struct cap_writer_opts {
 	bool		zlib;		/* zlib chunks (older readers), not zstd */
 	__u64		max_bytes;	/* 0: no limit */
 	bool		writeback;	/* start writeback of every chunk */
+	bool		no_names;	/* format 2: for readers before format 3 */
 };
 
 /*
@@ -125,6 +151,12 @@ int capw_open(struct cap_writer **wp, int fd, const struct cap_meta *m,
 	      const struct cap_writer_opts *o);
 /* Queues one record.  Returns 1 when the chunk is full: call capw_flush(). */
 int capw_add(struct cap_writer *w, const struct pfnmap_event *e);
+/*
+ * Queues a name (a caller's symbol, a cgroup's path): written in a names
+ * section just before the next chunk, so that a capture cut short still
+ * names what its chunks hold.  -EOPNOTSUPP with no_names, -ENOMEM.
+ */
+int capw_name(struct cap_writer *w, const struct cap_name *n);
 /*
  * Writes the queued records as one chunk that also tells drops so far.
  * With nothing queued, writes an empty chunk only if drops changed.
@@ -145,6 +177,8 @@ struct capw_stats {
 	__u64		raw_bytes;	/* records before compression */
 	__u64		unwritten;	/* discarded: max_bytes or write error */
 	__u32		pending;	/* queued, not yet written */
+	__u32		names;		/* names written */
+	__u32		names_dropped;	/* no room under max_bytes */
 };
 void capw_stats(const struct cap_writer *w, struct capw_stats *st);
 
@@ -175,6 +209,7 @@ struct cap_status {
 	__u64		records_lost;	/* in chunks that failed their checks */
 	__u64		records_bad;	/* kind out of range: skipped */
 	__u64		bytes_skipped;	/* unreadable bytes passed over */
+	__u32		names;		/* names entries read */
 	__u64		drops;		/* the trailer's, else the last chunk's */
 	bool		drops_final;	/* from the trailer */
 	__u64		first_ns, last_ns;	/* start_ns range of records read */
@@ -190,6 +225,8 @@ struct cap_status {
 
 /* Returns non-zero to stop reading; cap_read() then returns that. */
 typedef int (*cap_record_cb)(void *ctx, const struct pfnmap_event *e);
+/* Same; the strings live until it returns, controls replaced by '?'. */
+typedef int (*cap_name_cb)(void *ctx, const struct cap_name *n);
 
 /*
  * Reads a capture from buf.  info and st are always filled in.  Returns
@@ -199,6 +236,10 @@ typedef int (*cap_record_cb)(void *ctx, const struct pfnmap_event *e);
  */
 int cap_read(const void *buf, size_t len, struct cap_info *info,
 	     struct cap_status *st, cap_record_cb cb, void *ctx);
+/* cap_read(), with the names of the capture handed to name_cb too. */
+int cap_read_names(const void *buf, size_t len, struct cap_info *info,
+		   struct cap_status *st, cap_record_cb cb,
+		   cap_name_cb name_cb, void *ctx);
 /* Only the header: info, and 0 or cap_read()'s errors; no records. */
 int cap_read_header(const void *buf, size_t len, struct cap_info *info);
 /* The capture is not whole: truncated, corrupt, or a trailer mismatch. */

@@ -31,6 +31,7 @@ struct reader {
 	struct cap_info		*info;
 	struct cap_status	*st;
 	cap_record_cb		cb;
+	cap_name_cb		name_cb;
 	void			*ctx;
 	__u8			*raw;		/* decompressed chunk */
 	ZSTD_DCtx		*zd;		/* made at the first zstd chunk */
@@ -393,6 +394,94 @@ static int read_chunk(struct reader *r, enum step *step)
 	return deliver(r, recs, n);
 }
 
+/* ---- names ---------------------------------------------------------- */
+
+static bool names_hdr_ok(const __u8 *h)
+{
+	return get_le32(h) == CAP_NAMES_MAGIC &&
+	       crc32(0, h, 20) == get_le32(h + 20);
+}
+
+/* One entry's value into n; false if it is too short for its tag. */
+static bool parse_name(struct cap_name *n, __u16 tag, const __u8 *v,
+		       size_t len, char *text, size_t size)
+{
+	size_t fixed = tag == CAP_N_KSYM ? 12 : 8, nl, got;
+
+	if (len < fixed)
+		return false;
+	got = len - fixed < size - 1 ? len - fixed : size - 1;
+	n->tag = tag;
+	n->key = get_le64(v);
+	n->off = tag == CAP_N_KSYM ? get_le32(v + 8) : 0;
+	/* keep_nul: the module follows the name's NUL */
+	copy_str(text, size, v + fixed, len - fixed, true);
+	nl = strnlen(text, got);
+	n->name = text;
+	n->module = nl < got ? text + nl + 1 : text + nl;
+	return true;
+}
+
+static int deliver_names(struct reader *r, const __u8 *d, size_t len)
+{
+	char text[2 * 256 + 2];
+	struct cap_name n;
+	size_t off = 0;
+	int ret;
+
+	while (len - off >= 4) {
+		__u16 tag = get_le16(d + off), vl = get_le16(d + off + 2);
+
+		if (vl > len - off - 4)
+			break;
+		off += 4 + vl;
+		if ((tag != CAP_N_KSYM && tag != CAP_N_CGROUP) ||
+		    !parse_name(&n, tag, d + off - vl, vl, text, sizeof(text)))
+			continue;	/* a tag of a newer writer */
+		r->st->names++;
+		if (r->name_cb && (ret = r->name_cb(r->ctx, &n)))
+			return ret;
+	}
+	return 0;
+}
+
+static int read_names(struct reader *r, enum step *step)
+{
+	const __u8 *h = r->p + r->off;
+	size_t rem = r->len - r->off;
+	__u32 len;
+
+	*step = STEP_END;
+	if (rem < CAP_NAMES_HDR_LEN) {
+		r->st->truncated = true;
+		return 0;
+	}
+	*step = STEP_RESYNC;
+	if (!names_hdr_ok(h)) {
+		add_error(r->st, "names section at offset %zu corrupt", r->off);
+		return 0;
+	}
+	len = get_le32(h + 8);
+	if (len > CAP_NAMES_MAX) {
+		add_error(r->st, "names section at offset %zu: impossible header", r->off);
+		return 0;
+	}
+	*step = STEP_END;
+	if (len > rem - CAP_NAMES_HDR_LEN) {
+		r->st->truncated = true;
+		return 0;
+	}
+	*step = STEP_NEXT;
+	r->off += CAP_NAMES_HDR_LEN + len;
+	if (crc32(0, h + CAP_NAMES_HDR_LEN, len) != get_le32(h + 12)) {
+		add_error(r->st, "names section at offset %zu: data checksum mismatch",
+			  r->off - CAP_NAMES_HDR_LEN - len);
+		return 0;
+	}
+	r->st->end_offset = r->off;
+	return deliver_names(r, h + CAP_NAMES_HDR_LEN, len);
+}
+
 static void trailer_checks(struct reader *r)
 {
 	struct cap_status *st = r->st;
@@ -457,6 +546,9 @@ static size_t resync(const struct reader *r, size_t from)
 		if (m == CAP_TRAILER_MAGIC && r->len - o >= CAP_TRAILER_LEN &&
 		    trailer_ok(r->p + o))
 			return o;
+		if (m == CAP_NAMES_MAGIC && r->len - o >= CAP_NAMES_HDR_LEN &&
+		    names_hdr_ok(r->p + o))
+			return o;
 	}
 	return r->len;
 }
@@ -478,6 +570,8 @@ static int read_body(struct reader *r)
 			err = read_chunk(r, &step);
 		} else if (magic == CAP_TRAILER_MAGIC) {
 			read_trailer(r, &step);
+		} else if (magic == CAP_NAMES_MAGIC) {
+			err = read_names(r, &step);
 		} else {
 			if (step != STEP_RESYNC)	/* one message per bad run */
 				add_error(r->st, "unreadable data at offset %zu", r->off);
@@ -493,12 +587,13 @@ static int read_body(struct reader *r)
 	return err;
 }
 
-int cap_read(const void *buf, size_t len, struct cap_info *info,
-	     struct cap_status *st, cap_record_cb cb, void *ctx)
+int cap_read_names(const void *buf, size_t len, struct cap_info *info,
+		   struct cap_status *st, cap_record_cb cb,
+		   cap_name_cb name_cb, void *ctx)
 {
 	struct reader r = {
 		.p = buf, .len = len, .info = info, .st = st,
-		.cb = cb, .ctx = ctx,
+		.cb = cb, .name_cb = name_cb, .ctx = ctx,
 	};
 	int err;
 
@@ -525,6 +620,12 @@ int cap_read(const void *buf, size_t len, struct cap_info *info,
 	free(r.flat);
 	ZSTD_freeDCtx(r.zd);
 	return err;
+}
+
+int cap_read(const void *buf, size_t len, struct cap_info *info,
+	     struct cap_status *st, cap_record_cb cb, void *ctx)
+{
+	return cap_read_names(buf, len, info, st, cb, NULL, ctx);
 }
 
 int cap_read_header(const void *buf, size_t len, struct cap_info *info)

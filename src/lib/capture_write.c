@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * capture_write.c - appends a capture (docs/capture-format.md) to a file
- * descriptor: the header at open, one chunk per capw_flush(), the trailer
- * at capw_finish().
+ * descriptor: the header at open, one chunk per capw_flush() (after a
+ * names section if names were queued), the trailer at capw_finish().
  *
  * A chunk goes out in a single write() of its header and data, so a kill
  * leaves at most one partial chunk at the end, which the reader reports
@@ -39,6 +39,9 @@ struct cap_writer {
 	ZSTD_CCtx		*zc;		/* reused: no allocation per chunk */
 	__u32			seq;
 	__u64			drops;		/* as told by the last chunk */
+	__u8			*names;		/* queued names: section + entries */
+	size_t			names_len, names_cap;
+	__u32			names_n;
 	bool			regular;	/* fd is a regular file */
 	bool			dead;		/* only capw_finish() now */
 	struct capw_stats	st;
@@ -101,13 +104,14 @@ static void hb_modes(struct hbuf *h, const struct cap_meta *m)
 	}
 }
 
-int cap_encode_header(void *buf, size_t len, const struct cap_meta *m)
+static int encode_header(void *buf, size_t len, const struct cap_meta *m,
+			 __u16 version)
 {
 	struct hbuf h = { .p = buf, .cap = len };
 	__u8 fixed[CAP_FIXED_LEN] = { 0 }, clk[16], crc[4];
 
 	memcpy(fixed, CAP_MAGIC, 8);
-	put_le16(fixed + 8, CAP_VERSION);
+	put_le16(fixed + 8, version);
 	put_le32(fixed + 16, PFNMAP_ABI_VERSION);
 	put_le32(fixed + 20, sizeof(struct pfnmap_event));
 	put_le64(fixed + 24, m->capture_id);
@@ -131,6 +135,11 @@ int cap_encode_header(void *buf, size_t len, const struct cap_meta *m)
 	put_le32(crc, crc32(0, h.p, h.len));
 	hb_put(&h, crc, 4);
 	return h.len;
+}
+
+int cap_encode_header(void *buf, size_t len, const struct cap_meta *m)
+{
+	return encode_header(buf, len, m, CAP_VERSION);
 }
 
 /* ---- output ---------------------------------------------------------- */
@@ -215,7 +224,8 @@ int capw_open(struct cap_writer **wp, int fd, const struct cap_meta *m,
 	err = -ENOMEM;
 	if (!w->recs || !w->shuf || !w->out || (!w->o.zlib && !w->zc))
 		goto fail;
-	n = cap_encode_header(w->out, hlen, m);
+	n = encode_header(w->out, hlen, m, w->o.no_names ?
+			  CAP_VERSION_NO_NAMES : CAP_VERSION);
 	err = n;
 	if (n < 0)
 		goto fail;
@@ -240,6 +250,88 @@ int capw_add(struct cap_writer *w, const struct pfnmap_event *e)
 	}
 	w->recs[w->st.pending++] = *e;
 	return w->st.pending >= w->o.chunk_records;
+}
+
+/* ---- names ----------------------------------------------------------- */
+
+static int names_room(struct cap_writer *w, size_t need)
+{
+	size_t cap = w->names_cap ? w->names_cap : 4096;
+	__u8 *p;
+
+	if (w->names_len + need <= w->names_cap)
+		return 0;
+	while (cap < w->names_len + need)
+		cap *= 2;
+	p = realloc(w->names, cap);
+	if (!p)
+		return -ENOMEM;
+	w->names = p;
+	w->names_cap = cap;
+	return 0;
+}
+
+/* The section header goes in front when the section is written. */
+int capw_name(struct cap_writer *w, const struct cap_name *n)
+{
+	size_t nl = strnlen(n->name, 255), ml = 0, vlen;
+	__u8 *p;
+
+	if (w->o.no_names)
+		return -EOPNOTSUPP;
+	if (n->tag == CAP_N_KSYM)
+		ml = strnlen(n->module ? n->module : "", 255);
+	vlen = 8 + (n->tag == CAP_N_KSYM ? 4 + nl + 1 + ml : nl);
+	if (!w->names_len && names_room(w, CAP_NAMES_HDR_LEN))
+		return -ENOMEM;
+	if (!w->names_len)
+		w->names_len = CAP_NAMES_HDR_LEN;
+	if (names_room(w, 4 + vlen))
+		return -ENOMEM;
+	p = w->names + w->names_len;
+	put_le16(p, n->tag);
+	put_le16(p + 2, vlen);
+	put_le64(p + 4, n->key);
+	p += 12;
+	if (n->tag == CAP_N_KSYM) {
+		put_le32(p, n->off);
+		p += 4;
+	}
+	memcpy(p, n->name, nl);
+	if (n->tag == CAP_N_KSYM) {
+		p[nl] = '\0';
+		memcpy(p + nl + 1, n->module ? n->module : "", ml);
+	}
+	w->names_len += 4 + vlen;
+	w->names_n++;
+	return 0;
+}
+
+/*
+ * Writes the queued names as one section.  Names are a help, not data:
+ * a section that does not fit under max_bytes is dropped and counted.
+ */
+static int write_names(struct cap_writer *w)
+{
+	__u8 *h = w->names;
+	size_t dlen = w->names_len - CAP_NAMES_HDR_LEN;
+	int err = 0;
+
+	if (!w->names_n)
+		return 0;
+	memset(h, 0, CAP_NAMES_HDR_LEN);
+	put_le32(h, CAP_NAMES_MAGIC);
+	put_le32(h + 4, w->names_n);
+	put_le32(h + 8, dlen);
+	put_le32(h + 12, crc32(0, h + CAP_NAMES_HDR_LEN, dlen));
+	put_le32(h + 20, crc32(0, h, 20));
+	if (dlen > CAP_NAMES_MAX || !fits(w, w->names_len))
+		w->st.names_dropped += w->names_n;
+	else if (!(err = emit(w, h, w->names_len)))
+		w->st.names += w->names_n;
+	w->names_len = 0;
+	w->names_n = 0;
+	return err;
 }
 
 /*
@@ -401,6 +493,9 @@ int capw_flush(struct cap_writer *w, __u64 drops)
 
 	if (w->dead)
 		return -EBADF;
+	err = write_names(w);
+	if (err)
+		return give_up(w, err);
 	if (!n && drops == w->drops)
 		return 0;
 	err = compress_pending(w, n, &clen);
@@ -460,6 +555,7 @@ void capw_free(struct cap_writer *w)
 	free(w->recs);
 	free(w->shuf);
 	free(w->out);
+	free(w->names);
 	ZSTD_freeCCtx(w->zc);
 	free(w);
 }

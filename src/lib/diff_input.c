@@ -342,6 +342,7 @@ static int json_header(struct errbuf *e, struct diff_input *in,
 		       const struct jv *root)
 {
 	const char *kernel = jv_get_str(root, "kernel");
+	const struct jv *modes;
 	__u64 version;
 	bool known;
 
@@ -362,6 +363,11 @@ static int json_header(struct errbuf *e, struct diff_input *in,
 	/* 0 ns is no duration to divide by */
 	in->elapsed_known = in->elapsed_known && in->elapsed_ns > 0;
 	json_command(in, root);
+	/* no "mode" is an older stat JSON; a "mode" that is no object, junk */
+	modes = jv_get(root, "mode");
+	if (modes && modes->type != JV_OBJ)
+		return fail(e, -EINVAL, "mode is %s, not an object",
+			    jv_type_name(modes->type));
 	json_modes(in, root);
 	return 0;
 }
@@ -617,7 +623,8 @@ int diff_input_load(struct diff_input *in, const char *path, char *err,
 	int fd, r;
 
 	in->path = path;
-	fd = open(path, O_RDONLY | O_CLOEXEC);
+	/* O_NONBLOCK: opening a FIFO nobody writes to must not hang */
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
 	if (fd < 0 || fstat(fd, &sb)) {
 		r = -errno;
 		if (fd >= 0)
@@ -631,6 +638,8 @@ int diff_input_load(struct diff_input *in, const char *path, char *err,
 		map = mmap(NULL, len, PROT_READ, MAP_PRIVATE, fd, 0);
 		r = map == MAP_FAILED ? fail(&e, -errno, "%s", strerror(errno)) : 0;
 	} else {
+		/* a writer may come late: wait for its data, EOF if none */
+		fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
 		r = read_stream(fd, &buf, &len);
 		if (r)
 			fail(&e, r, "%s", strerror(-r));

@@ -13,12 +13,6 @@
 #include <linux/types.h>
 #include "pfnmap.h"
 
-enum pfnmap_counter {
-#define PFNMAP_COUNTER(id, ...)	PFNMAP_C_##id,
-#include "pfnmap_fields.def"
-	PFNMAP_C_MAX,
-};
-
 /* How a group of records sums a counter up (pfnmap_fields.def: value). */
 enum reg_value {
 	RV_SUM,			/* agg_stats.sum/sum2/sum3[field], by slot */

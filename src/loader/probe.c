@@ -270,7 +270,11 @@ static bool has_member(const struct btf *btf, const struct btf_type *t,
 
 bool kenv_has_member(struct kenv *k, const char *sname, const char *mname)
 {
-	int id = btf__find_by_name_kind(k->vmlinux, sname, BTF_KIND_STRUCT);
+	int id;
+
+	if (!k->vmlinux)
+		return false;
+	id = btf__find_by_name_kind(k->vmlinux, sname, BTF_KIND_STRUCT);
 
 	return id >= 0 && has_member(k->vmlinux,
 				     btf__type_by_id(k->vmlinux, id), mname, 0);

@@ -8,7 +8,9 @@
  * whose hook got nothing falls back to the ioctl tracepoints.  One target
  * missing never fails the session; every miss is kept with its reason.
  */
+#define _GNU_SOURCE		/* unshare() */
 #include <errno.h>
+#include <sched.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,6 +29,11 @@
 #include "agg.h"
 #include "registry.h"
 
+/* An aggregating session's ring buffer: exemplars only. */
+#define AGG_RING_BYTES	(256U << 10)
+/* Groups of an aggregating session keyed finer than by kind. */
+#define AGG_GROUPS	1024
+
 struct hook_state {
 	int			source;		/* PFNMAP_S_* chosen */
 	const struct candidate	*cand;
@@ -38,7 +45,10 @@ struct hook_state {
 struct session {
 	struct pfnmap_bpf	*skel;
 	struct ring_buffer	*rb;
-	struct kenv		kenv;
+	bool			aggregate;	/* session_opts.aggregate */
+	__u32			agg_by;
+	struct kenv		kenv;		/* while planning only */
+	const char		*absent[PFNMAP_K_MAX];	/* kind_absent() */
 	struct hook_state	h[H_MAX];
 	__u32			attached;	/* bit per hook */
 	struct kind_mode	modes[PFNMAP_K_MAX];
@@ -227,9 +237,10 @@ static int configure_progs(struct session *s)
 }
 
 /*
- * Entries of a fexit program's stack before the traced function's caller:
- * the trampoline, then the traced function itself (its entry called the
- * trampoline).  PFNMAP_CALLER_SKIP overrides it for kernels that differ.
+ * Entries of a fexit program's stack before the traced function's caller,
+ * when the BPF side cannot find the traced function's own entry there
+ * (caller_ip()): the trampoline, then the traced function itself.
+ * PFNMAP_CALLER_SKIP overrides it.
  */
 static __u32 caller_skip(void)
 {
@@ -275,6 +286,12 @@ static void configure_rodata(struct session *s, const struct session_opts *o)
 		ro->layout[k].ulen_off = v->layout.ulen_off;
 		ro->layout[k].udone_off = v->layout.udone_off;
 	}
+	ro->filter.aggregate = o->aggregate;
+	ro->filter.agg_by = o->aggregate ? o->agg_by : 0;
+	ro->filter.exemplars = o->exemplars;
+	ro->filter.exemplar_ns = o->exemplar_ns;
+	if (o->aggregate)
+		ro->wakeup_bytes = AGG_RING_BYTES / 4;
 	ro->caller_skip = caller_skip();
 	ro->fault_lo = s->fault_lo;
 	ro->fault_hi = s->fault_hi;
@@ -284,6 +301,26 @@ static void configure_rodata(struct session *s, const struct session_opts *o)
 			kenv_param_is(&s->kenv, knames.batch_func,
 				      knames.batch_module, knames.batch_arg,
 				      knames.batch_type);
+}
+
+/*
+ * An aggregating session's ring buffer carries exemplars only; its group
+ * map holds what agg_by asks for, and nothing without it.
+ */
+static int size_maps(struct session *s, const struct session_opts *o)
+{
+	__u32 groups = o->agg_groups ? o->agg_groups : AGG_GROUPS;
+	int err = 0;
+
+	if (o->aggregate)
+		err = bpf_map__set_max_entries(s->skel->maps.events,
+					       AGG_RING_BYTES);
+	if (!err && o->aggregate && o->agg_by)
+		err = bpf_map__set_max_entries(s->skel->maps.aggs, groups);
+	if (err)
+		fprintf(stderr, "pfnmap: cannot size the BPF maps: %s\n",
+			strerror(-err));
+	return err;
 }
 
 static int attach_one(struct session *s, int id)
@@ -381,13 +418,13 @@ static bool wanted_hook(const struct session_opts *o, int id)
 	return false;
 }
 
-/* A kind whose ioctl this kernel lacks (UFFDIO_MOVE before 6.8): why. */
+/*
+ * A kind whose ioctl this kernel lacks (UFFDIO_MOVE before 6.8): why.
+ * Found in BTF while planning (find_features()), kept for the attach.
+ */
 static const char *kind_absent(struct session *s, int kind)
 {
-	const struct kind_uapi *u = kind_uapi_of(kind);
-
-	return u && !kenv_has_member(&s->kenv, u->type, u->member) ?
-	       u->why : NULL;
+	return kind >= 0 && kind < PFNMAP_K_MAX ? s->absent[kind] : NULL;
 }
 
 /* Kinds without their function fall back to the ioctl they come from. */
@@ -527,7 +564,8 @@ static int open_kernel(struct session *s)
 
 /*
  * libbpf finds tracepoint ids in tracefs.  Mount it if nobody did (as
- * perf does), and take it down again at the end: no leftovers.
+ * perf does), in a mount namespace of our own: the mount goes with the
+ * process, even when a SIGKILL leaves no chance to take it down.
  */
 static int ensure_tracefs(struct session *s)
 {
@@ -536,6 +574,13 @@ static int ensure_tracefs(struct session *s)
 	if (!access("/sys/kernel/tracing/events", F_OK) ||
 	    !access("/sys/kernel/debug/tracing/events", F_OK))
 		return 0;
+	/* private: our mount must not propagate back to the host's */
+	if (unshare(CLONE_NEWNS) ||
+	    mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL)) {
+		fprintf(stderr, "pfnmap: tracefs is not mounted and no mount namespace could be made for it: %s\n",
+			strerror(errno));
+		return -errno;
+	}
 	if (mount("nodev", dir, "tracefs", 0, NULL)) {
 		fprintf(stderr, "pfnmap: tracefs is not mounted and mounting it on %s failed: %s\n",
 			dir, strerror(errno));
@@ -549,8 +594,9 @@ static int ensure_tracefs(struct session *s)
 static void find_features(struct session *s)
 {
 	struct kenv *k = &s->kenv;
-
+	const struct kind_uapi *u;
 	const char *const *z;
+	int kind;
 
 	if (kenv_has_member(k, knames.lock_seq_type, knames.lock_seq_member))
 		s->feats |= FEAT_MM_LOCK_SEQ;
@@ -559,6 +605,11 @@ static void find_features(struct session *s)
 	s->vmemmap_base = kenv_sym_addr(k, knames.vmemmap_base);
 	if (s->zero_pfn && s->vmemmap_base)
 		s->feats |= FEAT_ZERO_PFN;
+	for (kind = 0; kind < PFNMAP_K_MAX; kind++) {
+		u = kind_uapi_of(kind);
+		if (u && !kenv_has_member(k, u->type, u->member))
+			s->absent[kind] = u->why;
+	}
 }
 
 static void plan_all(struct session *s, const struct session_opts *o)
@@ -602,7 +653,15 @@ static int load_and_attach(struct session *s, const struct session_opts *o)
 		return -errno;
 	}
 	configure_rodata(s, o);
-	err = configure_progs(s);
+	err = size_maps(s, o);
+	if (!err)
+		err = configure_progs(s);
+	/*
+	 * Our BTF and kallsyms were for planning: free them before libbpf
+	 * parses vmlinux BTF again for the load, so the two copies never
+	 * add up (tens of MiB of peak RSS for a long-running top or export).
+	 */
+	kenv_close(&s->kenv);
 	if (!err)
 		err = pfnmap_bpf__load(s->skel);
 	if (err) {
@@ -646,6 +705,8 @@ int session_open(struct session **sp, const struct session_opts *o)
 	if (!s)
 		return -ENOMEM;
 	s->stats_fd = -1;
+	s->aggregate = o->aggregate;
+	s->agg_by = o->aggregate ? o->agg_by : 0;
 	err = open_kernel(s);
 	if (!err)
 		err = ensure_tracefs(s);
@@ -739,7 +800,94 @@ __u64 session_drops(struct session *s)
 	__u64 rb, full;
 
 	session_drops_detail(s, &rb, &full);
-	return rb + full;
+	return s->aggregate ? full : rb + full;
+}
+
+__u64 session_exemplars_lost(struct session *s)
+{
+	__u64 rb, full;
+
+	session_drops_detail(s, &rb, &full);
+	return s->aggregate ? rb : 0;
+}
+
+/* Sums one group's per-CPU values into a and adds it under key k. */
+static int add_group(struct agg *a, int fd, const void *mkey,
+		     const struct agg_key *k, struct pfnmap_agg *vals, int ncpu)
+{
+	struct agg_stats *st;
+	int err;
+
+	if (bpf_map_lookup_elem(fd, mkey, vals))
+		return errno == ENOENT ? 0 : -errno;
+	st = calloc(1, sizeof(*st));
+	if (!st)
+		return -ENOMEM;
+	agg_stats_add_percpu(st, vals, ncpu);
+	err = st->ops ? agg_add_group(a, k, st) : 0;
+	free(st);
+	return err;
+}
+
+static int read_kind_groups(struct session *s, struct agg *a,
+			    struct pfnmap_agg *vals, int ncpu)
+{
+	int fd = bpf_map__fd(s->skel->maps.agg_kinds);
+	struct agg_key k;
+	__u32 kind;
+	int err = 0;
+
+	for (kind = 0; kind < PFNMAP_K_MAX && !err; kind++) {
+		memset(&k, 0, sizeof(k));
+		k.kind = (__u8)kind;
+		if (s->agg_by)
+			strcpy(k.comm, "other");
+		err = add_group(a, fd, &kind, &k, vals, ncpu);
+	}
+	return err;
+}
+
+static int read_hash_groups(struct session *s, struct agg *a,
+			    struct pfnmap_agg *vals, int ncpu)
+{
+	int fd = bpf_map__fd(s->skel->maps.aggs);
+	struct pfnmap_agg_key mk, next, *prev = NULL;
+	struct agg_key k;
+	int err = 0;
+
+	while (!err && !bpf_map_get_next_key(fd, prev, &next)) {
+		mk = next;
+		prev = &mk;
+		memset(&k, 0, sizeof(k));
+		k.kind = mk.kind;
+		k.pid = mk.pid;
+		k.cgroup_id = mk.cgroup_id;
+		k.caller = mk.caller;
+		memcpy(k.comm, mk.comm, sizeof(k.comm) - 1);
+		err = add_group(a, fd, &mk, &k, vals, ncpu);
+	}
+	return err;
+}
+
+int session_read_aggs(struct session *s, struct agg *a)
+{
+	int ncpu = libbpf_num_possible_cpus();
+	struct pfnmap_agg *vals;
+	int err;
+
+	if (!s->aggregate)
+		return -EINVAL;
+	vals = ncpu > 0 ? calloc(ncpu, sizeof(*vals)) : NULL;
+	if (!vals)
+		return -ENOMEM;
+	err = read_kind_groups(s, a, vals, ncpu);
+	if (!err && s->agg_by)
+		err = read_hash_groups(s, a, vals, ncpu);
+	free(vals);
+	if (err)
+		fprintf(stderr, "pfnmap: cannot read the in-kernel aggregates: %s\n",
+			strerror(-err));
+	return err;
 }
 
 const struct kind_mode *session_mode(struct session *s, int kind)

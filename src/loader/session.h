@@ -20,6 +20,17 @@ struct session_opts {
 	bool		force_syscall;	/* --mode syscall: skip fentry/kprobe (testing) */
 	bool		no_fentry;	/* --mode kprobe: skip fentry */
 	bool		prog_stats;	/* BPF_ENABLE_STATS for session_prog_stats() */
+	/*
+	 * Aggregate in the kernel (stat, export): operations are summed in
+	 * per-CPU groups keyed by kind and agg_by (PFNMAP_AGG_BY_*) and read
+	 * with session_read_aggs(); only the exemplars asked for
+	 * (PFNMAP_EX_*) reach the callback, flagged PFNMAP_EF_EXEMPLAR.
+	 */
+	bool		aggregate;
+	__u32		agg_by;
+	__u32		agg_groups;	/* with agg_by: groups before "other" */
+	__u32		exemplars;
+	__u64		exemplar_ns;	/* PFNMAP_EX_SLOW: from this long */
 	int		verbose;	/* -v: libbpf messages */
 };
 
@@ -47,9 +58,19 @@ int session_drain(struct session *s, session_cb cb, void *ctx);
 /*
  * Operations lost so far (sum over CPUs), never hidden: ring-buffer
  * reserve failures plus operations not followed because the per-task
- * map was full.  The detail gives them apart.
+ * map was full.  The detail gives them apart.  An aggregating session
+ * loses no operation to a full ring buffer, only exemplars: those are
+ * session_exemplars_lost().
  */
 __u64 session_drops(struct session *s);
+__u64 session_exemplars_lost(struct session *s);
+/*
+ * Adds the in-kernel groups of an aggregating session, cumulative since
+ * it opened, to a (its agg_by chooses the grouping).  A kind's overflow
+ * group (agg_groups reached) has comm "other".  0 or -errno.
+ */
+struct agg;
+int session_read_aggs(struct session *s, struct agg *a);
 void session_drops_detail(struct session *s, __u64 *ringbuf, __u64 *task_full);
 const struct kind_mode *session_mode(struct session *s, int kind);
 

@@ -205,6 +205,26 @@ struct thread {
 	char	comm[PFNMAP_COMM_LEN];
 };
 
+/* A slice a flow arrow may start or end at. */
+struct flow_end {
+	__u32	pid, tid;
+	__u32	zap_tid;		/* pins: the zapper; zaps: 0 */
+	__s64	start, end;		/* ns since base */
+};
+
+struct flow_ends {
+	struct flow_end	*v;
+	size_t		n, cap;
+};
+
+/*
+ * ops/s: operations per kind in bins of bin_ns from base.  The bins
+ * double in width rather than grow past COUNTER_BINS: an hour-long
+ * capture costs no more memory than a minute-long one.
+ */
+#define COUNTER_BIN_NS	10000000LL	/* 10 ms to start with */
+#define COUNTER_BINS	(1 << 16)
+
 struct perfetto {
 	FILE		*f;
 	__s64		base_ns;
@@ -213,6 +233,13 @@ struct perfetto {
 	struct strmap	*index;		/* "pid/tid" -> threads[] */
 	struct thread	*threads;
 	size_t		cap;
+	struct flow_ends zaps, pins;	/* for the zap -> pin arrows */
+	__u32		(*bins)[PFNMAP_K_MAX];
+	__s64		bin_ns;
+	size_t		nbins;		/* highest bin used + 1 */
+	__u64		drops;		/* lost records, as last said */
+	__s64		first_ts, last_ts;	/* ns since base */
+	bool		any;
 	int		err;
 };
 
@@ -224,8 +251,12 @@ struct perfetto *perfetto_open(FILE *f, __s64 base_ns)
 		return NULL;
 	p->f = f;
 	p->base_ns = base_ns;
+	p->bin_ns = COUNTER_BIN_NS;
 	p->index = strmap_new();
-	if (!p->index) {
+	p->bins = calloc(COUNTER_BINS, sizeof(*p->bins));
+	if (!p->index || !p->bins) {
+		strmap_free(p->index);
+		free(p->bins);
 		free(p);
 		return NULL;
 	}
@@ -306,14 +337,116 @@ static void slice_args(struct json *j, const struct pfnmap_event *e,
 	json_obj_end(j);
 }
 
+static int flow_add(struct flow_ends *fe, const struct pfnmap_event *e,
+		    __s64 ts, __u32 zap_tid)
+{
+	if (fe->n == fe->cap) {
+		size_t cap = fe->cap ? fe->cap * 2 : 256;
+		struct flow_end *v = realloc(fe->v, cap * sizeof(*v));
+
+		if (!v)
+			return -ENOMEM;
+		fe->v = v;
+		fe->cap = cap;
+	}
+	fe->v[fe->n++] = (struct flow_end){
+		.pid = e->pid, .tid = e->tid, .zap_tid = zap_tid,
+		.start = ts, .end = ts + (__s64)e->duration_ns,
+	};
+	return 0;
+}
+
+/*
+ * Zaps, and the operations (pins, stand-alone lookups) whose zap race was
+ * attributed to one: paired at the end.
+ */
+static int note_flow(struct perfetto *p, const struct pfnmap_event *e,
+		     __s64 ts)
+{
+	if (e->kind == PFNMAP_K_VFIO_ZAP)
+		return flow_add(&p->zaps, e, ts, 0);
+	if ((e->valid & PFNMAP_V_ZAP_ATTR) && e->zaps_attributed && e->zap_tid)
+		return flow_add(&p->pins, e, ts, e->zap_tid);
+	return 0;
+}
+
+/* Halves the resolution: bin i takes bins 2i and 2i+1. */
+static void bins_merge(struct perfetto *p)
+{
+	size_t i;
+	int k;
+
+	for (i = 0; i < COUNTER_BINS / 2; i++)
+		for (k = 0; k < PFNMAP_K_MAX; k++)
+			p->bins[i][k] = p->bins[2 * i][k] + p->bins[2 * i + 1][k];
+	memset(p->bins + COUNTER_BINS / 2, 0,
+	       COUNTER_BINS / 2 * sizeof(*p->bins));
+	p->bin_ns *= 2;
+	p->nbins = (p->nbins + 1) / 2;
+}
+
+static void count_op(struct perfetto *p, const struct pfnmap_event *e,
+		     __s64 ts)
+{
+	__s64 b = ts < 0 ? 0 : ts / p->bin_ns;
+
+	while (b >= COUNTER_BINS) {
+		bins_merge(p);
+		b = ts / p->bin_ns;
+	}
+	p->bins[b][e->kind]++;
+	if ((size_t)b >= p->nbins)
+		p->nbins = b + 1;
+}
+
+/* Counters live in a process of their own, pid 0 (no task has it). */
+static void counter_begin(struct perfetto *p, struct json *j,
+			  const char *name, __s64 ts)
+{
+	begin_event(p, j);
+	json_kv_str(j, "ph", "C");
+	json_kv_str(j, "name", name);
+	json_kv_u64(j, "pid", 0);
+	json_kv_double(j, "ts", (double)ts / 1000.0);
+	json_key(j, "args");
+	json_obj_begin(j);
+}
+
+static void counter_end(struct json *j)
+{
+	json_obj_end(j);
+	json_obj_end(j);
+}
+
+/* A point of the lost-records counter whenever the count moved. */
+static void note_drops(struct perfetto *p, __u64 drops, __s64 ts)
+{
+	struct json j;
+
+	if (p->any && drops == p->drops)
+		return;
+	p->drops = drops;
+	counter_begin(p, &j, "lost records", ts);
+	json_kv_u64(&j, "lost", drops);
+	counter_end(&j);
+}
+
 int perfetto_add(struct perfetto *p, const struct pfnmap_event *e,
 		 const struct export_rec *r)
 {
 	char name[48], buf[24];
+	__s64 ts = r->wall_ns - p->base_ns;
 	struct json j;
 
-	if (note_thread(p, e))
+	if (note_thread(p, e) || note_flow(p, e, ts))
 		return p->err = -ENOMEM;
+	count_op(p, e, ts);
+	if (!p->any || ts < p->first_ts)
+		p->first_ts = ts;
+	if (!p->any || ts > p->last_ts)
+		p->last_ts = ts;
+	note_drops(p, r->drops, ts);
+	p->any = true;
 	if (e->ret < 0)
 		snprintf(name, sizeof(name), "%s %s", kind_label(e->kind),
 			 ret_label(buf, sizeof(buf), e->ret));
@@ -380,12 +513,129 @@ static void name_processes(struct perfetto *p)
 	strmap_free(procs);
 }
 
+#define COUNTER_POINTS	4000	/* ops/s points at most: a light track */
+
+void perfetto_lost(struct perfetto *p, __u64 lost)
+{
+	p->drops = lost;
+}
+
+/* One ops/s point per kind seen, per step, zeros included: a gap is a 0. */
+static void write_ops(struct perfetto *p)
+{
+	bool seen[PFNMAP_K_MAX] = { false };
+	size_t i, b, step = (p->nbins + COUNTER_POINTS - 1) / COUNTER_POINTS;
+	double per_s = 1e9 / ((double)p->bin_ns * (step ? step : 1));
+	struct json j;
+	int k;
+
+	for (i = 0; i < p->nbins; i++)
+		for (k = 0; k < PFNMAP_K_MAX; k++)
+			seen[k] |= p->bins[i][k] != 0;
+	/* from the first operation: a --time window starts late */
+	i = p->first_ts > 0 ? p->first_ts / p->bin_ns : 0;
+	for (; p->any && i <= p->nbins; i += step ? step : 1) {
+		counter_begin(p, &j, "ops/s", (__s64)i * p->bin_ns);
+		for (k = 0; k < PFNMAP_K_MAX; k++) {
+			__u64 n = 0;
+
+			if (!seen[k])
+				continue;
+			for (b = i; b < i + step && b < p->nbins; b++)
+				n += p->bins[b][k];
+			json_kv_double(&j, kind_label(k), n * per_s);
+		}
+		counter_end(&j);
+	}
+}
+
+static int cmp_zap(const void *a, const void *b)
+{
+	const struct flow_end *x = a, *y = b;
+
+	if (x->tid != y->tid)
+		return x->tid < y->tid ? -1 : 1;
+	return x->start < y->start ? -1 : x->start > y->start;
+}
+
+static void flow_event(struct perfetto *p, const struct flow_end *at,
+		       const char *ph, __u64 id)
+{
+	struct json j;
+
+	begin_event(p, &j);
+	json_kv_str(&j, "ph", ph);
+	json_kv_str(&j, "name", "zap race");
+	json_kv_str(&j, "cat", "vfio");
+	json_kv_u64(&j, "id", id);
+	json_kv_u64(&j, "pid", at->pid);
+	json_kv_u64(&j, "tid", at->tid);
+	/* the middle of the slice: the arrow binds to the slice around it */
+	json_kv_double(&j, "ts", (at->start + (at->end - at->start) / 2) / 1000.0);
+	if (ph[0] == 'f')
+		json_kv_str(&j, "bp", "e");
+	json_obj_end(&j);
+}
+
+/*
+ * The zap of a pin's race is the zapper's last zap that began before the
+ * pin ended and was still running when it began (the record tells its
+ * task, not which of its zaps: between fault-in and lookup, both inside
+ * the pin).
+ */
+static const struct flow_end *zap_of(const struct perfetto *p,
+				     const struct flow_end *pin)
+{
+	const struct flow_end *v = p->zaps.v;
+	size_t lo = 0, hi = p->zaps.n;
+
+	while (lo < hi) {	/* first zap after (zap_tid, pin end) */
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (v[mid].tid < pin->zap_tid ||
+		    (v[mid].tid == pin->zap_tid && v[mid].start <= pin->end))
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (!lo || v[lo - 1].tid != pin->zap_tid || v[lo - 1].end < pin->start)
+		return NULL;
+	return &v[lo - 1];
+}
+
+static __u64 write_flows(struct perfetto *p)
+{
+	const struct flow_end *z;
+	__u64 id = 0;
+	size_t i;
+
+	if (!p->zaps.n)
+		return 0;
+	qsort(p->zaps.v, p->zaps.n, sizeof(*p->zaps.v), cmp_zap);
+	for (i = 0; i < p->pins.n; i++) {
+		z = zap_of(p, &p->pins.v[i]);
+		if (!z)
+			continue;
+		id++;
+		flow_event(p, z, "s", id);
+		flow_event(p, &p->pins.v[i], "f", id);
+	}
+	return id;
+}
+
 __u64 perfetto_close(struct perfetto *p, const char *time_base)
 {
 	struct json j;
-	__u64 n = p->slices;
+	__u64 n = p->slices, flows;
 	size_t i;
 
+	flows = write_flows(p);
+	write_ops(p);
+	if (p->any) {	/* the final count, at the last operation */
+		counter_begin(p, &j, "lost records", p->last_ts);
+		json_kv_u64(&j, "lost", p->drops);
+		counter_end(&j);
+	}
 	name_processes(p);
 	for (i = 0; i < strmap_count(p->index); i++)
 		meta_event(p, "thread_name", p->threads[i].pid,
@@ -395,10 +645,15 @@ __u64 perfetto_close(struct perfetto *p, const char *time_base)
 	json_obj_begin(&j);
 	json_kv_str(&j, "producer", "pfnmap report");
 	json_kv_str(&j, "time_base", time_base);
+	json_kv_u64(&j, "zap_race_arrows", flows);
+	json_kv_double(&j, "ops_bin_s", p->bin_ns / 1e9);
 	json_obj_end(&j);
 	fputs("}\n", p->f);
 	strmap_free(p->index);
 	free(p->threads);
+	free(p->zaps.v);
+	free(p->pins.v);
+	free(p->bins);
 	free(p);
 	return n;
 }
@@ -513,8 +768,9 @@ void csv_row(FILE *f, const struct pfnmap_event *e, const struct export_rec *r)
 		if (counter_valid(e, c))
 			print_counter(f, e, c);
 	}
+	/* a kernel address tells KASLR's offset: only on request */
 	fputc(',', f);
-	if (e->caller)
+	if (e->caller && r->raw_addrs)
 		fprintf(f, "0x%llx", (unsigned long long)e->caller);
 	fputc(',', f);
 	if (r->caller)

@@ -17,6 +17,8 @@
 struct export_rec {
 	__s64		wall_ns;	/* start, ns since the epoch (see clock) */
 	const char	*caller;	/* "func+0x1c", "0xffff...", NULL: none */
+	bool		raw_addrs;	/* CSV: kernel addresses in hex too */
+	__u64		drops;		/* records lost in the kernel so far */
 };
 
 /* ---- string map: insertion-ordered keys, each with a __u64 ------------ */
@@ -39,6 +41,8 @@ struct perfetto;
 struct perfetto *perfetto_open(FILE *f, __s64 base_ns);
 int perfetto_add(struct perfetto *p, const struct pfnmap_event *e,
 		 const struct export_rec *r);
+/* Records lost so far, as a capture's trailer says: the counter's end. */
+void perfetto_lost(struct perfetto *p, __u64 lost);
 /* Writes the track names and closes the JSON; returns slices written. */
 __u64 perfetto_close(struct perfetto *p, const char *time_base);
 

@@ -38,6 +38,20 @@ static int on_record(void *ctx, const struct pfnmap_event *e)
 	return 0;
 }
 
+/* names (format 3): bounded strings, no control characters */
+static int on_name(void *ctx, const struct cap_name *n)
+{
+	const char *p;
+
+	(void)ctx;
+	check(n->tag == CAP_N_KSYM || n->tag == CAP_N_CGROUP);
+	for (p = n->name; *p; p++)
+		check((unsigned char)*p >= 0x20 && *p != 0x7f);
+	for (p = n->module; *p; p++)
+		check((unsigned char)*p >= 0x20 && *p != 0x7f);
+	return 0;
+}
+
 static void check_strings(const struct cap_info *info)
 {
 	const struct cap_meta *m = &info->meta;
@@ -65,7 +79,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (!s.agg)
 		return 0;
 	herr = cap_read_header(data, size, &hinfo);
-	err = cap_read(data, size, &info, &st, on_record, &s);
+	err = cap_read_names(data, size, &info, &st, on_record, on_name, &s);
 	check(err == 0 || err == -EINVAL || err == -EPROTONOSUPPORT);
 	check((herr < 0) == (err < 0));
 	if (err) {

@@ -12,6 +12,7 @@
 #include <string.h>
 #include <cmocka.h>
 #include "agg.h"
+#include "pfnmap_agg.h"
 
 /* Deterministic values for tests that want many of them. */
 static __u64 rng_next(__u64 *state)
@@ -642,6 +643,183 @@ static void test_total_kind_equals_by_kind(void **state)
 	agg_free(by_kind);
 }
 
+/* In-kernel aggregates (include/pfnmap_agg.h, the BPF side's code) */
+
+static void check_bucket(__u64 v)
+{
+	__u32 want = v >> PFNMAP_AGG_LAT_LOG ? PFNMAP_AGG_LAT_BUCKETS - 1 :
+		     hist_bucket(v);
+
+	if (pfnmap_lat_bucket(v) != want)
+		fail_msg("bucket of %llu: BPF %u, histogram %u",
+			 (unsigned long long)v, pfnmap_lat_bucket(v), want);
+}
+
+static void test_bpf_bucket_is_hist_bucket(void **state)
+{
+	__u64 seed = 11, v;
+	int i, b;
+
+	(void)state;
+	for (v = 0; v < 5000; v++)
+		check_bucket(v);
+	for (b = 1; b < 64; b++) {
+		check_bucket((1ULL << b) - 1);
+		check_bucket(1ULL << b);
+		check_bucket((1ULL << b) + 1);
+	}
+	for (i = 0; i < 100000; i++)
+		check_bucket(rng_next(&seed) >> (i % 64));
+	check_bucket(UINT64_MAX);
+}
+
+/* A record of every kind of content, zap attribution aside (exemplars). */
+static struct pfnmap_event random_record(__u64 *seed, int i)
+{
+	struct pfnmap_event e = ev(i % PFNMAP_K_MAX, 1, "w");
+
+	e.source = 1 + i % 3;
+	e.valid = rng_next(seed) & ~PFNMAP_V_ZAP_ATTR & 0x3fff;
+	e.ret = i % 7 ? 0 : -(__s64)(rng_next(seed) % PFNMAP_AGG_ERRNOS);
+	e.start_ns = rng_next(seed) >> 20;
+	e.duration_ns = rng_next(seed) >> (25 + i % 39);
+	e.pages = rng_next(seed) % 1000;
+	e.retries = i % 5 ? 0 : rng_next(seed) % 100000;
+	e.follow_calls = i % 5;
+	e.follow_fails = i % 3;
+	e.fixup_unlocked = i % 2;
+	e.zap_races = i % 11 == 0;
+	e.retry_ns = rng_next(seed) >> 30;
+	e.seq_aborts = i % 4;
+	e.eagain_changing = i % 6 == 0;
+	e.locked_delta = (__s32)(rng_next(seed) % 512) - 256;
+	e.nr_switches = i % 13;
+	e.fatal_signal = i % 17 == 0;
+	return e;
+}
+
+/*
+ * The BPF side's sums over two CPUs, read back by agg_stats_add_percpu(),
+ * are exactly what agg_add() makes of the same records.
+ */
+static void test_percpu_equals_records(void **state)
+{
+	struct pfnmap_agg *cpu = calloc(2 * PFNMAP_K_MAX, sizeof(*cpu));
+	struct agg *want = new_agg(AGG_BY_KIND), *got = new_agg(AGG_BY_KIND);
+	struct agg_stats *st = malloc(sizeof(*st));
+	struct pfnmap_event e;
+	__u64 seed = 5;
+	int i, k;
+
+	(void)state;
+	assert_non_null(cpu);
+	assert_non_null(st);
+	for (i = 0; i < 20000; i++) {
+		e = random_record(&seed, i);
+		add(want, &e);
+		pfnmap_agg_add(&cpu[e.kind * 2 + (i % 3 == 0)], &e);
+	}
+	for (k = 0; k < PFNMAP_K_MAX; k++) {
+		struct agg_key key = { .kind = (__u8)k };
+
+		memset(st, 0, sizeof(*st));
+		agg_stats_add_percpu(st, &cpu[k * 2], 2);
+		assert_int_equal(agg_add_group(got, &key, st), 0);
+	}
+	for (k = 0; k < PFNMAP_K_MAX; k++) {
+		struct agg_key key = { .kind = (__u8)k };
+		struct agg_stats *w = agg_find(want, &key);
+		struct agg_stats *g = agg_find(got, &key);
+
+		assert_non_null(w);
+		assert_non_null(g);
+		assert_memory_equal(w, g, sizeof(*w));
+	}
+	free(st);
+	free(cpu);
+	agg_free(want);
+	agg_free(got);
+}
+
+/* An exemplar adds its zap attribution only: it is counted already. */
+static void test_exemplar_adds_zap_only(void **state)
+{
+	struct agg *a = new_agg(AGG_BY_KIND);
+	struct pfnmap_event e = ev(PFNMAP_K_VFIO_PIN, 1, "w");
+	struct agg_key key = { .kind = PFNMAP_K_VFIO_PIN };
+	struct agg_stats *s;
+
+	(void)state;
+	e.flags = PFNMAP_EF_EXEMPLAR;
+	e.valid = PFNMAP_V_ZAP_ATTR | PFNMAP_V_ZAP_RACES | PFNMAP_V_RETRIES;
+	e.zap_races = 1;
+	e.zaps_attributed = 1;
+	e.zap_tid = 42;
+	e.zap_gap_ns = -5;
+	e.retries = 3;
+	e.ret = -14;
+	add(a, &e);
+	s = agg_find(a, &key);
+	assert_non_null(s);
+	assert_int_equal(s->ops, 0);
+	assert_int_equal(s->errors, 0);
+	assert_int_equal(s->sum[AGG_F_ZAP_RACES], 0);
+	assert_int_equal(s->retry_dist[2], 0);
+	assert_int_equal(s->last_zap_tid, 42);
+	assert_int_equal(s->zap_gap_neg, 1);
+	agg_free(a);
+}
+
+/*
+ * top's intervals: cumulative aggregates read twice, subtracted, give
+ * the second half's counts exactly; its extremes within a bucket.
+ */
+static void test_sub_is_second_half(void **state)
+{
+	struct agg *first = new_agg(AGG_BY_KIND), *all = new_agg(AGG_BY_KIND);
+	struct agg *second = new_agg(AGG_BY_KIND);
+	struct agg_stats *d = malloc(sizeof(*d));
+	struct agg_key key = { .kind = PFNMAP_K_UFFD_COPY };
+	struct agg_stats *w, *a, *b;
+	struct pfnmap_event e;
+	__u64 seed = 3;
+	int i;
+
+	(void)state;
+	assert_non_null(d);
+	for (i = 0; i < 4000; i++) {
+		e = random_record(&seed, i);
+		e.kind = PFNMAP_K_UFFD_COPY;
+		add(all, &e);
+		add(i < 1500 ? first : second, &e);
+	}
+	a = agg_find(all, &key);
+	b = agg_find(first, &key);
+	w = agg_find(second, &key);
+	agg_stats_sub(d, a, b);
+	assert_int_equal(d->ops, w->ops);
+	assert_int_equal(d->errors, w->errors);
+	assert_memory_equal(d->err_count, w->err_count, sizeof(w->err_count));
+	assert_memory_equal(d->known, w->known, sizeof(w->known));
+	assert_memory_equal(d->sum, w->sum, sizeof(w->sum));
+	assert_memory_equal(d->sum2, w->sum2, sizeof(w->sum2));
+	assert_memory_equal(d->retry_dist, w->retry_dist, sizeof(w->retry_dist));
+	assert_memory_equal(d->lat.bucket, w->lat.bucket, sizeof(w->lat.bucket));
+	assert_int_equal(d->lat.count, w->lat.count);
+	assert_int_equal(d->lat.sum, w->lat.sum);
+	assert_true(d->lat.max >= w->lat.max);
+	assert_true(d->lat.max <= hist_bucket_high(hist_bucket(w->lat.max)));
+	assert_true(d->lat.min <= w->lat.min);
+	assert_true(d->lat.min >= hist_bucket_low(hist_bucket(w->lat.min)));
+	/* nothing before: the reading itself */
+	agg_stats_sub(d, a, NULL);
+	assert_memory_equal(d, a, sizeof(*d));
+	free(d);
+	agg_free(first);
+	agg_free(second);
+	agg_free(all);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -667,6 +845,10 @@ int main(void)
 		cmocka_unit_test(test_reset),
 		cmocka_unit_test(test_many_groups),
 		cmocka_unit_test(test_total_kind_equals_by_kind),
+		cmocka_unit_test(test_bpf_bucket_is_hist_bucket),
+		cmocka_unit_test(test_percpu_equals_records),
+		cmocka_unit_test(test_exemplar_adds_zap_only),
+		cmocka_unit_test(test_sub_is_second_half),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -759,6 +759,145 @@ static void test_fmt_count(void **state)
 	assert_string_equal(b, "123");
 }
 
+/* ---- names (format 3) ------------------------------------------------- */
+
+struct names_got {
+	int	n;
+	char	text[8][160];
+};
+
+static int collect_name(void *ctx, const struct cap_name *n)
+{
+	struct names_got *g = ctx;
+
+	if (g->n < 8)
+		snprintf(g->text[g->n], sizeof(g->text[0]), "%u %llx %x %s|%s",
+			 n->tag, (unsigned long long)n->key, n->off, n->name,
+			 n->module ? n->module : "(null)");
+	g->n++;
+	return 0;
+}
+
+static int count_rec(void *ctx, const struct pfnmap_event *e)
+{
+	(void)e;
+	(*(int *)ctx)++;
+	return 0;
+}
+
+struct both {
+	struct names_got	names;
+	int			recs;
+};
+
+static int both_name(void *ctx, const struct cap_name *n)
+{
+	return collect_name(&((struct both *)ctx)->names, n);
+}
+
+static int both_rec(void *ctx, const struct pfnmap_event *e)
+{
+	return count_rec(&((struct both *)ctx)->recs, e);
+}
+
+/* Names written with chunks come back before their records, and a cut
+ * anywhere or a flipped byte never hands out a damaged name. */
+static void test_names(void **state)
+{
+	struct cap_name ks = { .tag = CAP_N_KSYM, .key = 0xffffffffc0a1b2c3ULL,
+			       .off = 0x113, .name = "vfio_basic_config_write",
+			       .module = "vfio_pci_core" };
+	struct cap_name vm = { .tag = CAP_N_KSYM, .key = 0xffffffff81000010ULL,
+			       .off = 0x10, .name = "follow_pfnmap_start" };
+	struct cap_name cg = { .tag = CAP_N_CGROUP, .key = 42,
+			       .name = "/machine.slice/vm.scope" };
+	struct cap_writer_opts o = { .chunk_records = CHUNK };
+	struct cap_trailer t = { .stop = CAP_STOP_CMD_EXIT };
+	struct pfnmap_event e = make_event(1);
+	struct cap_writer *w;
+	struct cap_meta m;
+	struct cap_info info;
+	struct cap_status st;
+	struct both b = { 0 };
+	int fd = memfd_create("cap", 0);
+	__u8 *buf;
+	off_t len, cut;
+
+	(void)state;
+	make_meta(&m, 7);
+	assert_int_equal(capw_open(&w, fd, &m, &o), 0);
+	assert_int_equal(capw_name(w, &ks), 0);
+	assert_int_equal(capw_name(w, &cg), 0);
+	capw_add(w, &e);
+	assert_int_equal(capw_flush(w, 0), 0);
+	assert_int_equal(capw_name(w, &vm), 0);
+	capw_add(w, &e);
+	assert_int_equal(capw_finish(w, &t), 0);
+	capw_free(w);
+	len = lseek(fd, 0, SEEK_END);
+	buf = malloc(len);
+	assert_int_equal(pread(fd, buf, len, 0), len);
+	close(fd);
+
+	assert_int_equal(cap_read_names(buf, len, &info, &st, both_rec,
+					 both_name, &b), 0);
+	assert_false(cap_damaged(&st));
+	assert_int_equal(info.version, CAP_VERSION);
+	assert_int_equal(b.recs, 2);
+	assert_int_equal(b.names.n, 3);
+	assert_int_equal(st.names, 3);
+	assert_string_equal(b.names.text[0],
+			    "1 ffffffffc0a1b2c3 113 vfio_basic_config_write|vfio_pci_core");
+	assert_string_equal(b.names.text[1], "2 2a 0 /machine.slice/vm.scope|");
+	assert_string_equal(b.names.text[2],
+			    "1 ffffffff81000010 10 follow_pfnmap_start|");
+	/* cap_read() skips them silently */
+	b.recs = 0;
+	assert_int_equal(cap_read(buf, len, &info, &st, count_rec, &b.recs), 0);
+	assert_false(cap_damaged(&st));
+	assert_int_equal(b.recs, 2);
+	for (cut = 0; cut < len; cut++) {
+		__u8 *c = malloc(cut ? cut : 1);
+
+		memcpy(c, buf, cut);
+		cap_read_names(c, cut, &info, &st, both_rec, both_name, &b);
+		buf[cut] ^= 0x40;
+		memset(&b, 0, sizeof(b));
+		cap_read_names(buf, len, &info, &st, both_rec, both_name, &b);
+		assert_true(b.names.n <= 3);
+		buf[cut] ^= 0x40;
+		free(c);
+	}
+	free(buf);
+}
+
+/* no_names: format 2, which readers before format 3 read. */
+static void test_no_names(void **state)
+{
+	struct cap_name ks = { .tag = CAP_N_KSYM, .key = 1, .name = "f" };
+	struct cap_writer_opts o = { .no_names = true };
+	struct cap_trailer t = { .stop = CAP_STOP_CMD_EXIT };
+	struct cap_writer *w;
+	struct cap_meta m;
+	struct cap_info info;
+	int fd = memfd_create("cap", 0);
+	__u8 buf[4096];
+	off_t len;
+
+	(void)state;
+	make_meta(&m, 8);
+	assert_int_equal(capw_open(&w, fd, &m, &o), 0);
+	assert_int_equal(capw_name(w, &ks), -EOPNOTSUPP);
+	assert_int_equal(capw_finish(w, &t), 0);
+	capw_free(w);
+	len = lseek(fd, 0, SEEK_END);
+	assert_true(len < (off_t)sizeof(buf));
+	assert_int_equal(pread(fd, buf, len, 0), len);
+	close(fd);
+	assert_int_equal(cap_read_header(buf, len, &info), 0);
+	assert_int_equal(info.version, CAP_VERSION_NO_NAMES);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -779,6 +918,8 @@ int main(void)
 		cmocka_unit_test(test_empty_chunk_tells_drops),
 		cmocka_unit_test(test_merge_two),
 		cmocka_unit_test(test_fmt_count),
+		cmocka_unit_test(test_names),
+		cmocka_unit_test(test_no_names),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -321,6 +321,28 @@ def check_zap(maps, variant):
                 f" of {w['maps']}, {w.get('toggles')} toggles")
 
 
+def check_ctl(maps):
+    """uffd_ctl.bt: calls, errors by errno and pages of each MOVE and
+    WRITEPROTECT workload, as the workload counted them."""
+    for line in open(scenarios):
+        if not line.strip() or line.startswith("#"):
+            continue
+        scen, g, args = line.rstrip("\n").split("|", 2)
+        if g != "uffd" or args.split()[0] not in ("uffd-move", "uffd-wp"):
+            continue
+        w = workload("uffd_ctl", scen)
+        if w is None:
+            continue
+        op = "move" if w["kind"] == "uffd_move" else "wp"
+        key = ("pfnmap-stress", str(w["pid"]), op)
+        t = f"uffd_ctl/{scen}:"
+        eq(f"{t} {op} calls", maps.get("@ops", {}).get(key, 0), w["ops"])
+        eq(f"{t} {op} errors by errno", errnames(maps.get("@errno", {}), key),
+           w["errors"])
+        eq(f"{t} {op} pages", maps.get("@pages", {}).get(key, 0),
+           w["done_pages"])
+
+
 def main():
     if not os.path.isdir(bt):
         say("skip", "scripts: not run in this guest (no OUTDIR/bpftrace: "
@@ -337,6 +359,9 @@ def main():
     m = session("uffd_retry")
     if m is not None:
         check_uffd(m, variants.get("uffd_retry"))
+    m = session("uffd_ctl")
+    if m is not None:
+        check_ctl(m)
     m = session("vfio_pin")
     if m is not None:
         check_vfio_pin(m)

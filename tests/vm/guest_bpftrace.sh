@@ -11,8 +11,9 @@
 #                                      and pfnmap stat of that same run
 #   skipped              why nothing ran (no bpftrace, no scripts)
 # One bpftrace session per script runs all the workloads of its group
-# (uffd_retry: the "uffd" scenarios of tests/scenarios.txt; vfio_pin and
-# pfnmap_zap: the "vfio" ones); the scripts key their maps by pid, the
+# (uffd_retry: the "uffd" scenarios of tests/scenarios.txt; uffd_ctl:
+# those of them that MOVE or WRITEPROTECT; vfio_pin and pfnmap_zap: the
+# "vfio" ones); the scripts key their maps by pid, the
 # workloads report theirs.  BT_RACE_SECS=N adds an N s vfio-race run under
 # pfnmap stat to the vfio sessions (zap races, compared run for run): not
 # by default, as vfio-race can wedge a TCG guest (seen on 7.3 without any
@@ -34,6 +35,12 @@ if [ "${1:-}" = --inner ]; then
 	dir=$2 group=$3
 	mkdir -p "$dir"
 	grep -v '^#' "$scen" | while IFS='|' read -r name g args; do
+		# ctl: the uffd scenarios of UFFDIO_MOVE and _WRITEPROTECT
+		if [ "$group" = ctl ] && [ "$g" = uffd ]; then
+			case $args in
+			uffd-move*|uffd-wp*) g=ctl ;;
+			esac
+		fi
 		if [ -z "$name" ] || [ "$g" != "$group" ]; then
 			continue
 		fi
@@ -83,8 +90,8 @@ if has 'kfunc:follow_pfnmap_start'; then
 else
 	zap=pfnmap_zap-follow_pte.bt
 fi
-printf 'uffd_retry %s\nvfio_pin vfio_pin.bt\npfnmap_zap %s\n' "$uffd" "$zap" \
-	>"$out/variants"
+printf 'uffd_retry %s\nvfio_pin vfio_pin.bt\npfnmap_zap %s\nuffd_ctl uffd_ctl.bt\n' \
+	"$uffd" "$zap" >"$out/variants"
 
 # session NAME SCRIPT GROUP
 session() {
@@ -96,6 +103,7 @@ session() {
 }
 
 session uffd_retry "$uffd" uffd
+session uffd_ctl uffd_ctl.bt ctl
 session vfio_pin vfio_pin.bt vfio
 session pfnmap_zap "$zap" vfio
 exit 0

@@ -25,6 +25,10 @@
 #   -b SECS        boot timeout: QEMU start to test start (default 240)
 #   -a ARG         extra kernel command line argument (repeatable)
 #   -q ARG         extra QEMU argument (repeatable)
+#   -P HOST:GUEST  forward TCP 127.0.0.1:HOST to the guest's port GUEST
+#                  (repeatable): a virtio-net NIC on QEMU user networking
+#                  (restrict=on); the test brings up 10.0.2.15/24 itself,
+#                  and the kernel dir needs virtio_net in modules.order
 #   -K             keep the initramfs in the output dir
 #   -h, --help     this text
 #
@@ -71,6 +75,7 @@ parse_args() {
 	KERNEL=${PFNMAP_KERNEL:-7.3} TIMEOUT=300 OUTDIR='' CMD='' ENTRY='' INTERACTIVE=0
 	MEM=1G RETRIES=2 BOOT_TIMEOUT=240 KEEP=0
 	EXTRA_APPEND=() EXTRA_QEMU=() FILES=()
+	FWD=()
 	local opt
 	while (($#)); do
 		opt=$1
@@ -79,6 +84,10 @@ parse_args() {
 		--) shift; FILES=("$@"); break ;;
 		-i) INTERACTIVE=1 ;;
 		-K) KEEP=1 ;;
+		-P)
+			[[ ${2:-} =~ ^[0-9]+:[0-9]+$ ]] || die "-P wants HOSTPORT:GUESTPORT"
+			FWD+=("$2")
+			shift ;;
 		-k|-t|-o|-c|-e|-m|-r|-b|-a|-q)
 			(($# >= 2)) || die "$opt needs an argument (see --help)"
 			case $opt in
@@ -160,6 +169,15 @@ qemu_cmd() {
 		-kernel "$KDIR/vmlinuz" -initrd "$INITRD" -append "$append"
 		-serial "file:$OUTDIR/console.log" $tport -serial "file:$OUTDIR/files.b64"
 		"${EXTRA_QEMU[@]}")
+	# -P: one NIC, reachable from this host's loopback only; restrict=on
+	# keeps the guest off the host's network (forwards still work).
+	# romfile= : no iPXE ROM to find or run, the kernel boots directly.
+	if ((${#FWD[@]})); then
+		local f net=user,id=pfnmapnet,restrict=on
+		for f in "${FWD[@]}"; do net+=",hostfwd=tcp:127.0.0.1:${f%%:*}-:${f#*:}"; done
+		# shellcheck disable=SC2054 # commas are QEMU's
+		QEMU_CMD+=(-netdev "$net" -device virtio-net-pci,netdev=pfnmapnet,romfile=)
+	fi
 	((INTERACTIVE)) || QEMU_CMD+=(-monitor none)
 }
 

@@ -307,6 +307,11 @@ int uffd_race_main(int argc, char **argv)
 	unsigned long long t0;
 	int opt, rc;
 
+	/* `pfnmap-stress --help` asks every half for its usage this way */
+	if (!strcmp(argv[0], "--help")) {
+		usage(stdout);
+		return STRESS_EXIT_OK;
+	}
 	while ((opt = getopt_long(argc, argv, "n:h", opts, NULL)) != -1) {
 		if (opt == 'n' && !parse_ull("-n", optarg, 1, 100000, &r.n))
 			continue;

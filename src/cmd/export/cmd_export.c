@@ -64,7 +64,10 @@ static void usage(FILE *f)
 	trace_opts_help(f);
 	fprintf(f,
 "\n"
-"Lost records are always exported (pfnmap_lost_records_total).  Exit\n"
+"Operations are counted in the kernel (per-CPU maps, read at each\n"
+"scrape): no record per operation is sent, none is lost to a full ring\n"
+"buffer.  Lost operations are always exported\n"
+"(pfnmap_lost_records_total).  Exit\n"
 "status: 0 when stopped by a signal, 1 if tracing or listening failed, 2\n"
 "on a usage error.\n");
 }
@@ -82,23 +85,41 @@ struct export_ctx {
 	struct metrics_meta	m;
 	struct session		*s;
 	struct utsname		u;
-	int			err;
 };
 
+/* No exemplars are asked for: the ring buffer stays empty. */
 static int on_record(void *ctx, const struct pfnmap_event *e)
 {
-	struct export_ctx *c = ctx;
-
-	if (export_add(&c->x, e))
-		c->err = -ENOMEM;
+	(void)ctx;
+	(void)e;
 	return 0;
 }
 
-/* http_body_fn: the lost count is read at each scrape. */
+/* The in-kernel aggregates, cumulative, as export groups. */
+static int refresh(struct export_ctx *c)
+{
+	struct agg *tmp = agg_new(c->x.by_comm ? AGG_BY_COMM : AGG_BY_KIND);
+	size_t i;
+	int err;
+
+	if (!tmp)
+		return -ENOMEM;
+	export_reset(&c->x);
+	err = session_read_aggs(c->s, tmp);
+	for (i = 0; !err && i < agg_count(tmp); i++)
+		err = export_add_group(&c->x, agg_at(tmp, i));
+	agg_free(tmp);
+	return err;
+}
+
+/* http_body_fn: the aggregates and the lost count, read at each scrape. */
 static int write_metrics(FILE *f, void *ctx)
 {
 	struct export_ctx *c = ctx;
+	int err = refresh(c);
 
+	if (err)
+		return err;
 	c->m.lost = session_drops(c->s);
 	return metrics_write(f, &c->x, &c->m);
 }
@@ -178,10 +199,6 @@ static int run_loop(const struct export_opts *o, struct export_ctx *c, int lfd)
 		}
 		if (session_poll(c->s, POLL_MS, on_record, c) < 0)
 			return 1;
-		if (c->err) {
-			cmd_err("out of memory aggregating records");
-			return 1;
-		}
 		serve_pending(lfd, c);
 	}
 	session_drain(c->s, on_record, c);
@@ -230,8 +247,11 @@ static int run_export(struct session_opts *so, const struct export_opts *o)
 		return 1;
 	}
 	/* listen first: a taken port should fail before BPF is loaded */
-	if (o->listen && (lfd = open_listener(o)) < 0)
+	if (o->listen && (lfd = open_listener(o)) < 0) {
+		if (lfd == -EINVAL)
+			rc = 2;		/* a malformed --listen: usage */
 		goto out;
+	}
 	err = session_open(&c.s, so);
 	if (err)
 		goto out;	/* the loader said why */
@@ -335,5 +355,9 @@ int cmd_export(int argc, char **argv)
 	r = parse_args(argc, argv, &so, &o);
 	if (r >= 0)
 		return r;
+	/* counted in the kernel, per kind (and comm): no record is sent */
+	so.aggregate = true;
+	so.agg_by = o.by_comm ? PFNMAP_AGG_BY_COMM : 0;
+	so.agg_groups = (__u32)o.max_series;
 	return run_export(&so, &o);
 }

@@ -20,13 +20,16 @@ struct export_state {
 	struct agg	*agg;
 	bool		by_comm;
 	size_t		max_series;	/* by_comm: groups before folding */
-	__u64		folded;		/* records counted under "other" */
+	__u64		folded;		/* operations counted under "other" */
 };
 
 int export_init(struct export_state *x, bool by_comm, size_t max_series);
 void export_fini(struct export_state *x);
 /* Adds one record, folding a new comm past the cap; -ENOMEM on failure. */
 int export_add(struct export_state *x, const struct pfnmap_event *e);
+/* The same for a group of the in-kernel aggregates (export_reset first). */
+int export_add_group(struct export_state *x, const struct agg_stats *st);
+void export_reset(struct export_state *x);
 
 /* What the session knows, per kind; mode NULL: the kind is not traced. */
 struct metrics_meta {

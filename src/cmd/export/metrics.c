@@ -48,6 +48,31 @@ int export_add(struct export_state *x, const struct pfnmap_event *e)
 	return agg_add(x->agg, &o);
 }
 
+void export_reset(struct export_state *x)
+{
+	agg_reset(x->agg);
+	x->folded = 0;
+}
+
+/*
+ * A group of the in-kernel aggregates, folded as export_add() folds a
+ * record.  A kind's overflow group of the kernel is comm="other" too.
+ */
+int export_add_group(struct export_state *x, const struct agg_stats *st)
+{
+	struct agg_key k = st->key;
+
+	if (x->by_comm && !strcmp(k.comm, EXPORT_OTHER)) {
+		x->folded += st->ops;
+	} else if (x->by_comm && !agg_find(x->agg, &k) &&
+		   agg_count(x->agg) >= x->max_series) {
+		memset(k.comm, 0, sizeof(k.comm));
+		memcpy(k.comm, EXPORT_OTHER, sizeof(EXPORT_OTHER));
+		x->folded += st->ops;
+	}
+	return agg_add_group(x->agg, &k, st);
+}
+
 /* Latency buckets */
 
 /*
@@ -295,7 +320,7 @@ static void put_info(const struct out *o)
 static void put_global(const struct out *o, const struct export_state *x)
 {
 	put_help(o->f, "pfnmap_lost_records_total",
-		 "operations lost: no room in the ring buffer or the per-task map",
+		 "operations lost: not followed for want of per-task state (counted in the kernel: a full ring buffer loses none)",
 		 "counter");
 	fprintf(o->f, "pfnmap_lost_records_total %llu\n",
 		(unsigned long long)o->m->lost);

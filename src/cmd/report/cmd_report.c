@@ -13,11 +13,13 @@
  * This file: options, setup, the Perfetto file, what to print.  The
  * reading is in input.c, the outputs in text.c and json.c (report.h).
  */
+#define _GNU_SOURCE
 #include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <zlib.h>
 #include "cmds.h"
 #include "errors.h"
 #include "report.h"
@@ -25,6 +27,7 @@
 const char *const report_by_names[BY_MAX] = {
 	[BY_KIND] = "kind", [BY_COMM] = "comm", [BY_PID] = "pid",
 	[BY_CALLER] = "caller", [BY_ERRNO] = "errno", [BY_ZAPPER] = "zapper",
+	[BY_CGROUP] = "cgroup",
 };
 
 static void usage(FILE *f)
@@ -35,23 +38,45 @@ static void usage(FILE *f)
 "Read captures written by 'pfnmap record' (default pfnmap.data; several\n"
 "are merged) and print per kind: operations, errors by errno, retries\n"
 "per operation (distribution and max), nested calls, zap races, latency;\n"
-"then the callers of stand-alone follow_pfnmap/fixup_user_fault records,\n"
-"resolved through /proc/kallsyms when the capture was made on this very\n"
-"boot, in hex otherwise.  Counters a capture could not see print as '-'\n"
-"(JSON null), never as 0.\n"
+"then the callers of stand-alone follow_pfnmap/fixup_user_fault records\n"
+"and vfio-pci zaps, as 'func+0x1c [module]': named by the capture itself\n"
+"(record stores the symbol of each caller), else by --kallsyms FILE, else\n"
+"by /proc/kallsyms if the capture was made on this very boot.  Counters a\n"
+"capture could not see print as '-' (JSON null), never as 0.  The filters\n"
+"(-p, -c, -k, --cgroup, --time) select records before anything counts or\n"
+"exports them.\n"
 "\n"
 "  -i, --input FILE    a capture to read ('-': stdin); may repeat\n"
-"      --by K          also group by kind, comm, pid, caller, errno, or\n"
-"                      zapper (zap races by the task whose vfio-pci zap\n"
-"                      caused them, with the fault-in to zap gap)\n"
+"      --by K          also group by kind, comm, pid, caller, errno, cgroup\n"
+"                      (its path where the capture names it), or zapper\n"
+"                      (zap races by the task whose vfio-pci zap caused\n"
+"                      them, with the fault-in to zap gap)\n"
 "      --hist          log2 latency histograms per kind\n"
 "  -j, --json          the report as one JSON object\n"
 "      --csv           one CSV line per operation, with a header line\n"
 "      --folded        'comm;kind;caller-or-errno count' lines, for\n"
 "                      flamegraph.pl or speedscope\n"
 "      --perfetto OUT  write OUT as Chrome trace-event JSON (ui.perfetto.dev,\n"
-"                      chrome://tracing): a track per thread, a slice per\n"
-"                      operation, its counters as arguments\n"
+"                      chrome://tracing), gzip if OUT ends in .gz: a track\n"
+"                      per thread, a slice per operation, its counters as\n"
+"                      arguments, arrows from each zap to the pins it\n"
+"                      raced, ops/s and lost-record counters\n"
+"      --kallsyms FILE\n"
+"                      name callers with FILE (a /proc/kallsyms of the boot\n"
+"                      the capture was made on), for captures that do not\n"
+"                      name them\n"
+"      --raw-addrs     print kernel addresses too (hex), and those no\n"
+"                      symbol names; else they print as [unresolved]\n"
+"\n"
+"  -p, --pid PID       only operations of process PID\n"
+"  -c, --comm COMM     only tasks whose comm is COMM\n"
+"  -k, --kind K[,K..]  only these kinds\n"
+"      --cgroup PATH   only tasks in cgroup PATH (as --by cgroup prints it)\n"
+"                      or below it, or in the cgroup of that id\n"
+"      --time START,END\n"
+"                      only operations that started in [START, END):\n"
+"                      seconds from the capture start, or @EPOCH seconds;\n"
+"                      either may be empty\n"
 "\n"
 "A capture cut short or corrupt is read up to what is intact; one line on\n"
 "stderr says what is missing.  Exit status: 0, 1 if an input is damaged\n"
@@ -59,6 +84,11 @@ static void usage(FILE *f)
 }
 
 /* ---- options ------------------------------------------------------------ */
+
+enum {
+	O_BY = 0x2000, O_HIST, O_CSV, O_FOLDED, O_PERFETTO, O_KALLSYMS,
+	O_RAW_ADDRS, O_CGROUP, O_TIME,
+};
 
 static int parse_by(struct report *r, const char *arg)
 {
@@ -69,7 +99,8 @@ static int parse_by(struct report *r, const char *arg)
 			r->by = i;
 			return 0;
 		}
-	cmd_err("bad --by '%s' (kind, comm, pid, caller, errno, zapper)", arg);
+	cmd_err("bad --by '%s' (kind, comm, pid, caller, errno, zapper, cgroup)",
+		arg);
 	return -1;
 }
 
@@ -90,10 +121,48 @@ static int check_args(struct report *r)
 	return -1;
 }
 
+static int parse_pid(struct report *r, const char *arg)
+{
+	char *end;
+	unsigned long v = strtoul(arg, &end, 10);
+
+	if (*end || end == arg || !v || v > 0x7fffffff) {
+		cmd_err("bad pid '%s'", arg);
+		return -1;
+	}
+	r->f.pid = v;
+	return 0;
+}
+
+/* The filters; 1 if opt was not one of them, -1 on a bad value. */
+static int filter_opt(struct report *r, int opt, const char *arg)
+{
+	switch (opt) {
+	case 'p':
+		return parse_pid(r, arg);
+	case 'c':
+		if (strlen(arg) >= PFNMAP_COMM_LEN) {
+			cmd_err("comm '%s' is longer than %d characters", arg,
+				PFNMAP_COMM_LEN - 1);
+			return -1;
+		}
+		r->f.comm = arg;
+		return 0;
+	case 'k':
+		return report_parse_kinds(r, arg);
+	case O_CGROUP:
+		r->f.cgroup = arg;
+		return 0;
+	case O_TIME:
+		r->f.time = arg;
+		return 0;
+	}
+	return 1;
+}
+
 /* -1: go on; else the exit status (usage printed, or an error). */
 static int parse_args(int argc, char **argv, struct report *r)
 {
-	enum { O_BY = 0x2000, O_HIST, O_CSV, O_FOLDED, O_PERFETTO };
 	static const struct option longopts[] = {
 		{ "input", required_argument, NULL, 'i' },
 		{ "by", required_argument, NULL, O_BY },
@@ -102,17 +171,30 @@ static int parse_args(int argc, char **argv, struct report *r)
 		{ "csv", no_argument, NULL, O_CSV },
 		{ "folded", no_argument, NULL, O_FOLDED },
 		{ "perfetto", required_argument, NULL, O_PERFETTO },
+		{ "kallsyms", required_argument, NULL, O_KALLSYMS },
+		{ "raw-addrs", no_argument, NULL, O_RAW_ADDRS },
+		{ "pid", required_argument, NULL, 'p' },
+		{ "comm", required_argument, NULL, 'c' },
+		{ "kind", required_argument, NULL, 'k' },
+		{ "cgroup", required_argument, NULL, O_CGROUP },
+		{ "time", required_argument, NULL, O_TIME },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	int opt;
+	int opt, rc;
 
 	r->in = calloc(argc + 1, sizeof(*r->in));
 	if (!r->in) {
 		cmd_err("out of memory");
 		return 2;
 	}
-	while ((opt = getopt_long(argc, argv, "i:jh", longopts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "i:jhp:c:k:", longopts,
+				  NULL)) != -1) {
+		rc = filter_opt(r, opt, optarg);
+		if (rc < 0)
+			return 2;
+		if (!rc)
+			continue;
 		switch (opt) {
 		case 'i':
 			add_input(r, optarg);
@@ -136,6 +218,12 @@ static int parse_args(int argc, char **argv, struct report *r)
 		case O_PERFETTO:
 			r->perfetto_path = optarg;
 			break;
+		case O_KALLSYMS:
+			r->kallsyms_path = optarg;
+			break;
+		case O_RAW_ADDRS:
+			r->raw_addrs = true;
+			break;
 		case 'h':
 			usage(stdout);
 			return 0;
@@ -151,24 +239,75 @@ static int parse_args(int argc, char **argv, struct report *r)
 
 /* ---- the command -------------------------------------------------------- */
 
+/* --kallsyms: read now, so that a bad FILE is said before any output. */
+static int load_kallsyms(struct report *r)
+{
+	if (!r->kallsyms_path)
+		return 0;
+	r->kallsyms = ksyms_load(r->kallsyms_path);
+	if (!r->kallsyms) {
+		cmd_err("--kallsyms %s: %s", r->kallsyms_path, strerror(errno));
+		return 2;
+	}
+	if (!ksyms_count(r->kallsyms))
+		cmd_warn("--kallsyms %s: no symbols in it", r->kallsyms_path);
+	return 0;
+}
+
+/* gzip when the name says so: the JSON of a big capture shrinks ~10x. */
+static ssize_t gz_write(void *cookie, const char *buf, size_t len)
+{
+	int n = len ? gzwrite(cookie, buf, len) : 0;
+
+	return n > 0 || !len ? n : -1;
+}
+
+static int gz_close(void *cookie)
+{
+	return gzclose(cookie) == Z_OK ? 0 : EOF;
+}
+
+static FILE *open_output(const char *path)
+{
+	static const cookie_io_functions_t io = {
+		.write = gz_write, .close = gz_close,
+	};
+	size_t n = strlen(path);
+	gzFile gz;
+	FILE *f;
+
+	if (n < 3 || strcmp(path + n - 3, ".gz"))
+		return fopen(path, "w");
+	gz = gzopen(path, "wb6");
+	if (!gz)
+		return NULL;
+	f = fopencookie(gz, "w", io);
+	if (!f)
+		gzclose(gz);
+	return f;
+}
+
 static int setup(struct report *r)
 {
+	if (load_kallsyms(r) || report_filter_setup(r))
+		return 2;
 	r->kinds = agg_new(AGG_BY_KIND);
 	r->callers = agg_new(AGG_BY_CALLER);
 	r->labels = strmap_new();
 	r->addr_cache = strmap_new();
+	r->names = strmap_new();
 	r->folded_map = strmap_new();
 	if (r->by != BY_KIND)
 		r->groups = agg_new(r->by == BY_COMM ? AGG_BY_COMM :
 				    r->by == BY_PID ? AGG_BY_PID : AGG_BY_CALLER);
 	if (!r->kinds || !r->callers || !r->labels || !r->addr_cache ||
-	    !r->folded_map || (r->by != BY_KIND && !r->groups)) {
+	    !r->names || !r->folded_map || (r->by != BY_KIND && !r->groups)) {
 		cmd_err("out of memory");
 		return 2;
 	}
 	if (!r->perfetto_path)
 		return 0;
-	r->pf_file = fopen(r->perfetto_path, "w");
+	r->pf_file = open_output(r->perfetto_path);
 	if (r->pf_file)
 		r->pf = perfetto_open(r->pf_file, r->base_ns);
 	if (!r->pf) {
@@ -181,7 +320,7 @@ static int setup(struct report *r)
 
 static int close_perfetto(struct report *r)
 {
-	char base[96], when[64];
+	char base[192], when[64];
 	__u64 n;
 	int rc;
 
@@ -194,6 +333,11 @@ static int close_perfetto(struct report *r)
 	} else {
 		snprintf(base, sizeof(base), "ts 0 is CLOCK_MONOTONIC %lld ns",
 			 (long long)r->base_ns);
+	}
+	if (r->f.time) {	/* a window: say which */
+		size_t l = strlen(base);
+
+		snprintf(base + l, sizeof(base) - l, "; --time %s", r->f.time);
 	}
 	n = perfetto_close(r->pf, base);
 	r->pf = NULL;
@@ -225,8 +369,10 @@ static void cleanup(struct report *r)
 	agg_free(r->callers);
 	strmap_free(r->labels);
 	strmap_free(r->addr_cache);
+	strmap_free(r->names);
 	strmap_free(r->folded_map);
 	ksyms_free(r->ksyms);
+	ksyms_free(r->kallsyms);
 }
 
 static void output(struct report *r)

@@ -5,9 +5,12 @@
  * the callers, the worst retry of each kind, the exports.  And what the
  * text and JSON outputs both need to know of them.
  *
- * A caller address means something only on the boot that made it: it is
- * resolved through this machine's kallsyms only if the capture's boot id
- * and kernel release are this machine's.
+ * A caller address means something only on the boot that made it.  It
+ * is named, in this order, by the capture itself (record stores the
+ * symbol of every caller it writes), by --kallsyms FILE, or by this
+ * machine's kallsyms if the capture's boot id and kernel release are this
+ * machine's.  Else it is "[unresolved]": kernel addresses are printed
+ * only with --raw-addrs.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -58,11 +61,12 @@ static int load_input(struct input *in)
 
 	if (!strcmp(in->path, "-"))
 		return read_stdin(in);
-	fd = open(in->path, O_RDONLY | O_CLOEXEC);
+	/* O_NONBLOCK: opening a FIFO nobody writes to must not hang */
+	fd = open(in->path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
 	if (fd < 0 || fstat(fd, &sb))
 		err = -errno;
-	else if (!S_ISREG(sb.st_mode))
-		err = -EINVAL;
+	else if (!S_ISREG(sb.st_mode))	/* -ESPIPE: say so, not "no magic" */
+		err = S_ISDIR(sb.st_mode) ? -EISDIR : -ESPIPE;
 	if (!err && sb.st_size) {
 		in->buf = mmap(NULL, sb.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
 		if (in->buf == MAP_FAILED) {
@@ -136,6 +140,11 @@ int report_open_inputs(struct report *r)
 		struct input *in = &r->in[i];
 
 		err = load_input(in);
+		if (err == -ESPIPE) {
+			cmd_err("%s: not a regular file (a pipe: -i -)",
+				in->path);
+			return 2;
+		}
 		if (!err && !in->len) {
 			cmd_err("%s: empty file, no capture", in->path);
 			return 2;
@@ -173,6 +182,18 @@ void report_time_base(struct report *r)
 	}
 	if (!r->realtime || !any)
 		r->base_ns = 0;
+	r->time0_ns = r->base_ns;
+	if (r->realtime)
+		return;
+	/* no wall clock: --time counts from the earliest monotonic start */
+	any = false;
+	for (i = 0; i < r->nr_in; i++) {
+		const struct cap_meta *m = &r->in[i].info.meta;
+
+		if (m->has_clock && (!any || (__s64)m->clock_mono_ns < r->time0_ns))
+			r->time0_ns = m->clock_mono_ns;
+		any |= m->has_clock;
+	}
 }
 
 /* ---- per record --------------------------------------------------------- */
@@ -193,20 +214,84 @@ static long label_id(struct report *r, const char *label)
 	return id < 0 ? 0 : id;
 }
 
-/* kallsyms is read once, and only if some input is from this boot. */
-static void caller_text(struct report *r, __u64 addr, char *buf, size_t len)
+/* The label the current capture gave addr, or NULL. */
+static const char *named_caller(struct report *r, __u64 addr)
 {
-	if (!addr) {
-		snprintf(buf, len, "[unknown]");
-		return;
+	char key[48];
+	long i;
+
+	snprintf(key, sizeof(key), "%d:k:%llx", r->cur, (unsigned long long)addr);
+	i = strmap_put(r->names, key);
+	if (i < 0 || !*strmap_val(r->names, i))
+		return NULL;
+	return strmap_key(r->labels, *strmap_val(r->names, i) - 1);
+}
+
+/* This boot's kallsyms is read once, and only if an input is from it. */
+static bool symbol_of(struct report *r, __u64 addr, char *buf, size_t len)
+{
+	const char *named = named_caller(r, addr);
+
+	if (named) {
+		snprintf(buf, len, "%s", named);
+		return true;
 	}
+	if (r->kallsyms && ksyms_label(r->kallsyms, addr, buf, len))
+		return true;
 	if (r->in[r->cur].resolve && !r->ksyms_tried) {
 		r->ksyms = ksyms_load(NULL);
 		r->ksyms_tried = true;
 	}
-	if (!r->in[r->cur].resolve || !r->ksyms ||
-	    !ksyms_label(r->ksyms, addr, buf, len))
+	return r->in[r->cur].resolve && r->ksyms &&
+	       ksyms_label(r->ksyms, addr, buf, len);
+}
+
+static void caller_text(struct report *r, __u64 addr, char *buf, size_t len)
+{
+	char sym[200];
+	bool found;
+
+	if (!addr) {
+		snprintf(buf, len, "[unknown]");
+		return;
+	}
+	found = symbol_of(r, addr, sym, sizeof(sym));
+	if (!found)
+		r->in[r->cur].unresolved++;
+	if (found && r->raw_addrs)
+		snprintf(buf, len, "%s 0x%llx", sym, (unsigned long long)addr);
+	else if (found)
+		snprintf(buf, len, "%s", sym);
+	else if (r->raw_addrs)
 		snprintf(buf, len, "0x%llx", (unsigned long long)addr);
+	else
+		snprintf(buf, len, "[unresolved]");
+}
+
+/* A name from the capture: kept per input, its text among the labels. */
+static int on_name(void *ctx, const struct cap_name *n)
+{
+	struct report *r = ctx;
+	char key[48], text[600];
+	long i;
+
+	/* the keys named_caller() and report_cgroup_path() look up */
+	if (n->tag == CAP_N_KSYM) {
+		snprintf(key, sizeof(key), "%d:k:%llx", r->cur,
+			 (unsigned long long)n->key);
+		snprintf(text, sizeof(text), "%s+0x%x%s%s%s", n->name, n->off,
+			 n->module[0] ? " [" : "", n->module,
+			 n->module[0] ? "]" : "");
+	} else {
+		snprintf(key, sizeof(key), "%d:c:%llu", r->cur,
+			 (unsigned long long)n->key);
+		snprintf(text, sizeof(text), "%s", n->name);
+	}
+	i = strmap_put(r->names, key);
+	if (i < 0)
+		return r->err = -ENOMEM;
+	*strmap_val(r->names, i) = label_id(r, text) + 1;
+	return r->err;
 }
 
 /* The label of a caller address, resolved once per input and address. */
@@ -281,7 +366,7 @@ static void add_group(struct report *r, const struct pfnmap_event *e,
 		      long caller)
 {
 	struct pfnmap_event g = *e;
-	char buf[24];
+	char buf[32];
 
 	if (r->by == BY_ZAPPER) {
 		/* only zap races whose zap was seen; grouped by the zapper */
@@ -289,8 +374,15 @@ static void add_group(struct report *r, const struct pfnmap_event *e,
 			return;
 		snprintf(buf, sizeof(buf), "%u", e->zap_tid);
 		g.caller = label_id(r, buf) + 1;
-	} else if (r->by == BY_CALLER)
+	} else if (r->by == BY_CALLER) {
 		g.caller = (caller >= 0 ? caller : label_id(r, "-")) + 1;
+	} else if (r->by == BY_CGROUP) {
+		const char *path = report_cgroup_path(r, e->cgroup_id);
+
+		snprintf(buf, sizeof(buf), "id:%llu",
+			 (unsigned long long)e->cgroup_id);
+		g.caller = label_id(r, path ? path : buf) + 1;
+	}
 	else if (r->by == BY_ERRNO)
 		g.caller = label_id(r, ret_label(buf, sizeof(buf), e->ret)) + 1;
 	if (agg_add(r->groups, &g))
@@ -311,9 +403,14 @@ static void export(struct report *r, const struct pfnmap_event *e,
 static int on_record(void *ctx, const struct pfnmap_event *e)
 {
 	struct report *r = ctx;
-	struct export_rec x = { .wall_ns = wall_ns(r, e) };
+	struct export_rec x = {
+		.wall_ns = wall_ns(r, e), .raw_addrs = r->raw_addrs,
+		.drops = r->drops_before + r->in[r->cur].st.drops,
+	};
 	long caller = -1;
 
+	if (!report_keep(r, e, x.wall_ns))
+		return 0;
 	if (agg_add(r->kinds, e))
 		r->err = -ENOMEM;
 	r->asked[e->kind] += e->len;
@@ -347,12 +444,16 @@ int report_read_inputs(struct report *r)
 		if (in->skip)
 			continue;
 		r->cur = i;
-		err = cap_read(in->buf, in->len, &in->info, &in->st, on_record, r);
+		err = cap_read_names(in->buf, in->len, &in->info, &in->st,
+				     on_record, on_name, r);
 		if (err) {
 			cap_describe_error(msg, sizeof(msg), err, &in->info);
 			cmd_err("%s: %s", in->path, msg);
 			return 2;
 		}
+		r->drops_before += in->st.drops;
+		if (r->pf)
+			perfetto_lost(r->pf, r->drops_before);
 		/* what could be read is still reported: not an error */
 		if (cap_damaged(&in->st)) {
 			cap_describe(msg, sizeof(msg), &in->st);

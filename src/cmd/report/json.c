@@ -196,6 +196,16 @@ void report_print_json(const struct report *r)
 		}
 	json_arr_end(&j);
 	json_kv_u64(&j, "records", records);
+	if (r->f.on) {
+		char filt[512];
+
+		report_filter_text(r, filt, sizeof(filt));
+		json_key(&j, "filter");
+		json_obj_begin(&j);
+		json_kv_str(&j, "what", filt);
+		json_kv_u64(&j, "matched", r->f.matched);
+		json_obj_end(&j);
+	}
 	json_key(&j, "kinds");
 	json_obj_begin(&j);
 	for (k = 0; k < PFNMAP_K_MAX; k++)

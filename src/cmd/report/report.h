@@ -6,6 +6,8 @@
  *	cmd_report.c	options, setup, the Perfetto file, dispatch
  *	input.c		reading the captures, one record at a time, into
  *			totals per kind, groups (--by), callers, exports
+ *	filter.c	--pid, --comm, --kind, --cgroup, --time: which
+ *			records count at all
  *	text.c		the text tables, histograms, worst-retry timeline
  *	json.c		--json
  */
@@ -19,7 +21,8 @@
 #include "export.h"
 #include "ksyms.h"
 
-enum by { BY_KIND, BY_COMM, BY_PID, BY_CALLER, BY_ERRNO, BY_ZAPPER, BY_MAX };
+enum by { BY_KIND, BY_COMM, BY_PID, BY_CALLER, BY_ERRNO, BY_ZAPPER,
+	  BY_CGROUP, BY_MAX };
 
 /* --by's names, also the key of a group's label in JSON. */
 extern const char *const report_by_names[BY_MAX];
@@ -39,8 +42,30 @@ struct input {
 	bool			mapped;
 	bool			skip;		/* same capture given twice */
 	bool			resolve;	/* this boot: kallsyms applies */
+	__u32			unresolved;	/* caller addresses left unnamed */
 	struct cap_info		info;
 	struct cap_status	st;
+};
+
+/* Which records count: everything the report and the exports see. */
+struct report_filter {
+	bool		on;		/* any of them given */
+	__u32		pid;		/* 0: any */
+	const char	*comm;
+	__u32		kinds;		/* 1 << kind, 0: any */
+	const char	*cgroup;	/* an id, or a path as --by cgroup says */
+	__u64		cgroup_id;	/* cgroup as a number, 0: a path */
+	const char	*time;		/* --time START,END as given */
+	__s64		lo_ns, hi_ns;	/* resolved --time: [lo, hi) */
+	__u64		matched;
+};
+
+/* The last cgroup id looked up (filter.c). */
+struct cg_cache {
+	bool		valid;
+	int		in;
+	__u64		id;
+	const char	*path;
 };
 
 struct report {
@@ -58,8 +83,17 @@ struct report {
 	struct strmap		*folded_map;
 	struct perfetto		*pf;
 	FILE			*pf_file;
-	struct ksyms		*ksyms;
+	struct ksyms		*ksyms;		/* this boot's */
 	bool			ksyms_tried;
+	const char		*kallsyms_path;	/* --kallsyms */
+	struct ksyms		*kallsyms;	/* its table */
+	bool			raw_addrs;	/* --raw-addrs */
+	struct strmap		*names;		/* "input:k:addr", "input:c:id" ->
+						   label id + 1: the captures' */
+	struct report_filter	f;
+	__s64			time0_ns;	/* --time 0: earliest start */
+	__u64			drops_before;	/* of the inputs read so far */
+	struct cg_cache		cg_cache;
 	__u64			asked[PFNMAP_K_MAX];	/* sum of len */
 	struct pfnmap_event	worst[PFNMAP_K_MAX];	/* most retries */
 	__s64			worst_wall[PFNMAP_K_MAX];
@@ -85,6 +119,13 @@ struct agg_stats **report_sorted_groups(const struct agg *a, size_t *n);
 void report_group_label(const struct report *r, const struct agg_stats *g,
 			char *buf, size_t len);
 const char *report_stop_name(__u32 stop);
+
+/* filter.c */
+int report_parse_kinds(struct report *r, const char *arg);
+int report_filter_setup(struct report *r);
+bool report_keep(struct report *r, const struct pfnmap_event *e, __s64 t);
+const char *report_cgroup_path(struct report *r, __u64 id);
+void report_filter_text(const struct report *r, char *buf, size_t len);
 
 /* text.c */
 void report_fmt_time(char *buf, size_t len, __u64 real_ns);

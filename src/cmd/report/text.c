@@ -170,7 +170,8 @@ static void print_groups(const struct report *r)
 		return;
 	snprintf(head, sizeof(head), "%s", r->by == BY_PID ? "PID COMM" :
 		 r->by == BY_COMM ? "COMM" : r->by == BY_CALLER ? "CALLER" :
-		 r->by == BY_ZAPPER ? "ZAPPER TID COMM" : "ERRNO");
+		 r->by == BY_ZAPPER ? "ZAPPER TID COMM" :
+		 r->by == BY_CGROUP ? "CGROUP" : "ERRNO");
 	printf("\n%-32s %-17s%s\n", head, "KIND", common_head());
 	for (i = 0; i < n; i++) {
 		report_group_label(r, v[i], label, sizeof(label));
@@ -312,10 +313,10 @@ static void print_callers(const struct report *r)
 		printf("%-48s %-17s%s\n", label, pfnmap_kind_name(v[i]->key.kind), row);
 	}
 	for (i = 0; i < (size_t)r->nr_in; i++)
-		if (!r->in[i].resolve && !r->in[i].skip) {
-			printf("(callers of %s in hex: not captured on this boot)\n",
-			       r->in[i].path);
-		}
+		if (r->in[i].unresolved && !r->in[i].skip)
+			printf("(%u caller addresses of %s unresolved: the capture does not name them%s; --kallsyms FILE of its boot names them, --raw-addrs prints them)\n",
+			       r->in[i].unresolved, r->in[i].path,
+			       r->in[i].resolve ? "" : " and it was not made on this boot");
 	free(v);
 }
 
@@ -323,9 +324,16 @@ void report_print_text(const struct report *r)
 {
 	int i;
 
+	char filt[512];
+
 	for (i = 0; i < r->nr_in; i++)
 		if (!r->in[i].skip)
 			print_input(&r->in[i]);
+	if (r->f.on) {
+		report_filter_text(r, filt, sizeof(filt));
+		printf("# filter: %s: %llu records match\n", filt,
+		       (unsigned long long)r->f.matched);
+	}
 	print_kinds(r);
 	print_groups(r);
 	print_errors(r);

@@ -27,6 +27,11 @@
 
 /* How often keys are read while waiting for records, in ms. */
 #define KEY_POLL_MS		50
+/*
+ * Groups the kernel keeps (kind, pid, comm, cgroup, caller) before the
+ * rest of a kind is counted in its "other" row: what a screen can use.
+ */
+#define TOP_GROUPS		256
 
 /* Options */
 
@@ -72,17 +77,25 @@ static void usage(FILE *f)
 "  ERRNO          the most frequent error, '-' if none\n"
 "  RETR/s         retries per second: lock drops of UFFDIO_COPY, restarted\n"
 "                 lookups of a VFIO pin\n"
-"  MAXR           the most retries a single operation needed\n"
+"  MAXR           the most retries a single operation of the group\n"
+"                 needed since the start\n"
 "  ZAPS           zap races: the PFNMAP was zapped between fault-in and\n"
 "                 lookup\n"
 "  ZAPPER         tid of the task whose vfio-pci zap caused the latest\n"
 "                 zap race ('pfnmap report --by zapper' has them all)\n"
-"  P50 P99 MAX    latency percentiles and maximum\n"
+"  P50 P99 MAX    latency percentiles and maximum (from the histogram:\n"
+"                 within 6.25%%)\n"
 "  PG/OP          pages done per operation\n"
 "\n"
-"The header gives the interval's measured length, totals, 'drops' (records\n"
-"lost because the ring buffer or the per-task table was full, since the\n"
-"start and in the last interval: rates undercount when it is not 0), how\n"
+"Operations are counted in the kernel, in per-CPU maps keyed by kind,\n"
+"process, task name, cgroup and caller, read at every refresh: a full\n"
+"ring buffer loses none.  Past %d such groups the rest of a kind is\n"
+"counted in its comm \"other\" row.  Only zap races are sent one by one\n"
+"(for ZAPPER).\n"
+"\n"
+"The header gives the interval's measured length, totals, 'drops'\n"
+"(operations not followed for want of per-task state, since the start\n"
+"and in the last interval: rates undercount when it is not 0), how\n"
 "each kind is attached (fentry, kprobe, syscall or missing) and, when a\n"
 "kind falls back to the ioctl tracepoints (syscall), what that cannot see.\n"
 "\n"
@@ -112,7 +125,7 @@ static void usage(FILE *f)
 "  pfnmap top --cgroup /sys/fs/cgroup/machine.slice -s p99\n"
 "  pfnmap top --json -n 60 > top.jsonl   a minute of snapshots\n"
 "\n"
-"Exit status: 0, 1 if tracing failed, 2 on a usage error.\n");
+"Exit status: 0, 1 if tracing failed, 2 on a usage error.\n", TOP_GROUPS);
 }
 
 static int parse_delay(const char *arg, __u64 *ns)
@@ -270,6 +283,41 @@ static int on_record(void *ctx, const struct pfnmap_event *e)
 
 /* The loop */
 
+/*
+ * The kernel's groups are cumulative and keyed by everything top can
+ * group by: what each did since the last reading goes into the model,
+ * which groups it as the user asks.
+ */
+static int read_groups(struct top *t)
+{
+	struct agg *now = agg_new(AGG_BY_ALL);
+	const struct agg_stats *g;
+	struct cg_entry *c;
+	size_t i;
+	int err;
+
+	if (!now)
+		return -ENOMEM;
+	err = session_read_aggs(t->s, now);
+	for (i = 0; !err && i < agg_count(now); i++) {
+		g = agg_at(now, i);
+		agg_stats_sub(t->delta, g, t->snap ? agg_find(t->snap, &g->key) : NULL);
+		if (!t->delta->ops)
+			continue;
+		if (t->cg.filter_id) {
+			c = cg_lookup(&t->cg, g->key.cgroup_id);
+			if (!c)
+				err = -ENOMEM;
+			if (!c || !c->inside)
+				continue;
+		}
+		err = model_add_group(&t->m, t->delta);
+	}
+	agg_free(t->snap);
+	t->snap = now;
+	return err;
+}
+
 /* Ends the interval being collected and shows it, unless paused. */
 static void tick(struct top *t)
 {
@@ -281,6 +329,11 @@ static void tick(struct top *t)
 	err = session_drain(t->s, on_record, t);
 	if (err < 0) {
 		top_fail(t, err, "reading the ring buffer");
+		return;
+	}
+	err = read_groups(t);
+	if (err < 0) {
+		top_fail(t, err, "reading the in-kernel aggregates");
 		return;
 	}
 	err = model_refresh(&t->m);
@@ -338,6 +391,8 @@ static void run(struct top *t)
 static void top_free(struct top *t)
 {
 	model_free(&t->m);
+	agg_free(t->snap);
+	free(t->delta);
 	cg_free(&t->cg);
 	top_ksyms_free(&t->ksyms);
 	session_close(t->s);
@@ -383,7 +438,15 @@ int cmd_top(int argc, char **argv)
 		cg_free(&t.cg);
 		return 2;
 	}
-	if (session_open(&t.s, &o.sess)) {
+	/* counted in the kernel at the finest key; zap races as records */
+	o.sess.aggregate = true;
+	o.sess.agg_by = PFNMAP_AGG_BY_PID | PFNMAP_AGG_BY_COMM |
+			PFNMAP_AGG_BY_CGROUP | PFNMAP_AGG_BY_CALLER;
+	o.sess.agg_groups = TOP_GROUPS;
+	o.sess.exemplars = PFNMAP_EX_ZAP_RACE;
+	t.delta = malloc(sizeof(*t.delta));
+	if (!t.delta || session_open(&t.s, &o.sess)) {
+		free(t.delta);
 		cg_free(&t.cg);
 		return 1;
 	}

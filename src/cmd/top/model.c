@@ -124,6 +124,16 @@ int model_add(struct top_model *m, const struct pfnmap_event *e)
 	return 0;
 }
 
+int model_add_group(struct top_model *m, const struct agg_stats *st)
+{
+	if (st->key.kind >= PFNMAP_K_MAX)
+		return 0;
+	if (agg_add_group(m->cur, &st->key, st) ||
+	    agg_add_group(m->cum, &st->key, st))
+		return -ENOMEM;
+	return 0;
+}
+
 /* Rows */
 
 static double col_value(const struct agg_stats *st, int c, double secs)

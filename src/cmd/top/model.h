@@ -109,6 +109,8 @@ void model_free(struct top_model *m);
 
 /* One record into the interval being collected; 0 or -ENOMEM. */
 int model_add(struct top_model *m, const struct pfnmap_event *e);
+/* Adds what one group of the in-kernel aggregates did in the interval. */
+int model_add_group(struct top_model *m, const struct agg_stats *st);
 /*
  * Ends the interval being collected: it becomes the one shown and the
  * next starts at the same instant.  1 if it did, 0 while paused (the

@@ -130,6 +130,7 @@ static void key_cells(struct top *t, const struct agg_stats *st, char *buf,
 		cell(buf, len, off, -W_PATH, k ? tmp : "CALLER");
 		break;
 	case AGG_BY_KIND:
+	case AGG_BY_ALL:	/* top never shows this grouping */
 		break;
 	}
 	cell(buf, len, off, -W_NAME, k ? pfnmap_kind_name(k->kind) : "KIND");
