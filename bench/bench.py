@@ -48,6 +48,16 @@ NR_OPS = int(os.environ.get("BENCH_HOST_NR_OPS", "1000000"))
 TP_RECORDS = int(os.environ.get("BENCH_TP_RECORDS", "5000000"))
 X_INTERVAL = os.environ.get("BENCH_X_INTERVAL", "1")
 
+# What would close a missed per-operation target, per mode.
+NEXT_STEP = {
+    "c": "a compact record (ABI 3: a small header and only the kind's "
+         "counters, comm and cgroup once per task) instead of copying "
+         "192 bytes into the ring buffer per operation",
+    "e": "a leaner entry probe (no 192-byte clear of the task's record, "
+         "task_struct reads only where a field needs them) and fewer "
+         "task-storage lookups in the nested probes",
+    "x": "as stat (the same in-kernel counting)",
+}
 VARIANT_NAMES = {
     "a": "none", "b": "floor", "bs": "floor+stats", "c": "pfnmap record",
     "e": "pfnmap stat", "x": "pfnmap export", "d": "bpftrace",
@@ -706,7 +716,7 @@ class Report:
             bpf = self.bpf(name)
             why = (f"{refname} {fmt_ns(r)} ns, {mode} {fmt_ns(m)} ns"
                    + (f"; record's BPF programs {fmt_ns(bpf[0])} ns per op "
-                      "(stats on)" if bpf else ""))
+                      "(stats on)" if bpf else "") + "; next: " + NEXT_STEP[v])
         self.target(label, f"{x:.2f}x ({fmt_ns(m)} vs {fmt_ns(r)} ns)", ok, why)
 
     def in_kernel_targets(self, where, series, rules):
@@ -1073,12 +1083,12 @@ class Report:
         rec, rep, top = self.tp.get("record"), self.tp.get("report"), self.tp.get("top")
         if rec:
             cps, rps, lost = rec.get("records_per_cpu_s", 0), rec.get("records_per_s", 0), rec.get("lost")
-            ok = cps >= 1e6 and lost == 0
-            self.target("record >= 1M records/s on one core, 0 drops",
+            ok = cps >= 2e6 and lost == 0
+            self.target("record >= 2M records per CPU-second, 0 drops",
                         f"{cps:,.0f}/CPU-s, {rps:,.0f}/s offered, {lost} lost", ok,
                         "" if ok else (f"{lost} records lost" if lost else
                                        "record's CPU per record too high"))
-            if rps < 1e6:
+            if rps < 2e6:
                 self.targets[-1] = self.targets[-1][:3] + (
                     self.targets[-1][3] + ("; " if self.targets[-1][3] else "") +
                     f"the producer offered only {rps:,.0f}/s (its syscall plus "
@@ -1086,18 +1096,32 @@ class Report:
             bpr = rec.get("bytes_per_record")
             real = self.real_bytes_per_record()
             worst = max([bpr or 0] + list(real.values()))
-            ok = worst <= 12
-            self.target("<= 12 bytes/record on disk",
-                        f"{bpr} synthetic; real: " + ", ".join(f"{v:.1f}" for v in real.values()),
-                        ok, "" if ok else "compression of real records too low")
+            ok = worst <= 4
+            self.target("<= 4 bytes/record on disk (bench streams)",
+                        f"{bpr} synthetic; real: " + ", ".join(
+                            f"{k} {v:.1f}" for k, v in real.items()),
+                        ok, "" if ok else
+                        "real records vary more than the synthetic stream "
+                        "(addresses, times, per-page counters) and are stored "
+                        "whole (192 bytes before shuffling and zstd); next: "
+                        "the compact ABI-3 record, and delta-coding start "
+                        "times and addresses per task before compression")
         if rep:
-            ok = rep.get("records_per_s", 0) >= 5e6
-            self.target("report >= 5M records/s", f"{rep.get('records_per_s', 0):,.0f}/s",
-                        ok, "" if ok else "see the user-space notes in docs/bench.md")
+            ok = rep.get("records_per_s", 0) >= 10e6
+            self.target("report >= 10M records/s", f"{rep.get('records_per_s', 0):,.0f}/s",
+                        ok, "" if ok else
+                        "not profiled in this run; every record is unshuffled "
+                        "and aggregated whole (192 bytes); next: profile, then "
+                        "aggregate from the shuffled columns or a compact record")
         if top:
             mib = max(top["maxrss_kb"], top["vmhwm_kb"]) / 1024
             self.target("top RSS <= 16 MiB", f"{mib:.1f} MiB", mib <= 16,
-                        "" if mib <= 16 else "see the user-space notes")
+                        "" if mib <= 16 else
+                        "the peak is at start: libbpf parses vmlinux BTF for "
+                        "the load (11.5 MiB here) after pfnmap's own planning "
+                        "with BTF and all of kallsyms (both freed before the "
+                        "load; the peak was 31.8 MiB with them kept); next: "
+                        "read only the kallsyms entries planning needs")
 
 
 def report(hostdir, guestdir, md):

@@ -76,8 +76,23 @@ static void meta(struct cap_meta *m)
 	m->cmdline_len = sizeof(cmd) - 1;
 }
 
-/* A capture of n records, 4 per chunk, into memory. */
-static __u8 *capture(int n, bool trailer, size_t *len)
+/* A caller's symbol and a cgroup's path: a names section (format 3). */
+static void names(struct cap_writer *w)
+{
+	const struct cap_name ksym = {
+		.tag = CAP_N_KSYM, .key = 0xffffffffc0a01234ULL, .off = 0x113,
+		.name = "vfio_basic_config_write", .module = "vfio_pci_core",
+	};
+	const struct cap_name cg = {
+		.tag = CAP_N_CGROUP, .key = 4242, .name = "/machine.slice/vm1",
+	};
+
+	if (capw_name(w, &ksym) || capw_name(w, &cg))
+		exit(1);
+}
+
+/* A capture of n records, 4 per chunk, into memory; named on request. */
+static __u8 *capture(int n, bool trailer, bool named, size_t *len)
 {
 	struct cap_writer_opts o = { .chunk_records = 4 };
 	struct cap_trailer t = { .drops = 2, .end_ns = 6000000000ULL,
@@ -91,6 +106,8 @@ static __u8 *capture(int n, bool trailer, size_t *len)
 	meta(&m);
 	if (fd < 0 || capw_open(&w, fd, &m, &o))
 		exit(1);
+	if (named)
+		names(w);
 	for (i = 0; i < n; i++) {
 		struct pfnmap_event e = event(i);
 
@@ -131,7 +148,7 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	dir = argv[1];
-	b = capture(10, true, &len);
+	b = capture(10, true, false, &len);
 	put("whole.cap", b, len);
 	hl = get_le32(b + 12);
 	put("cut-in-header.cap", b, hl / 2);
@@ -146,11 +163,14 @@ int main(int argc, char **argv)
 	b[40] ^= 0x20;					/* the header */
 	put("bad-header.cap", b, len);
 	free(b);
-	b = capture(0, true, &len);
+	b = capture(0, true, false, &len);
 	put("empty.cap", b, len);
 	free(b);
-	b = capture(3, false, &len);
+	b = capture(3, false, false, &len);
 	put("no-trailer.cap", b, len);
+	free(b);
+	b = capture(10, true, true, &len);
+	put("names.cap", b, len);
 	free(b);
 	return 0;
 }
