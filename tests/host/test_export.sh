@@ -8,6 +8,7 @@
 # Everything it starts is stopped by PID; bounded to about 60 s.
 set -u
 cd "$(dirname "$0")/../.." || exit 1
+. tests/lib.sh
 P=${PFNMAP:-build/pfnmap}		# PFNMAP overrides
 STRESS=${STRESS:-build/pfnmap-stress}	# STRESS overrides
 PROMETHEUS=${PROMETHEUS:-/usr/bin/prometheus}
@@ -41,19 +42,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-free_port() {
-	python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
 
-# wait_for SECONDS CMD...: until CMD succeeds
-wait_for() {
-	local end=$((SECONDS + $1))
-	shift
-	until "$@" > /dev/null 2>&1; do
-		[ "$SECONDS" -ge "$end" ] && return 1
-		sleep 0.2
-	done
-}
 
 # A comm no one else has: the counts are the workload's only.
 comm=pfx$$

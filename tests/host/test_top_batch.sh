@@ -18,6 +18,7 @@
 set -uo pipefail
 
 cd "$(dirname "$0")/../.." || exit 1
+. tests/lib.sh
 PFNMAP=${PFNMAP:-build/pfnmap}
 STRESS=${STRESS:-build/pfnmap-stress}
 T="top batch"
@@ -51,16 +52,6 @@ check() {
 	local what=$1
 	shift
 	if "$@" > /dev/null; then ok "$what"; else notok "$what"; fi
-}
-
-# wait_for SECONDS CMD...: polls CMD every 50 ms
-wait_for() {
-	local end=$((SECONDS + $1))
-	shift
-	until "$@"; do
-		[ $SECONDS -ge "$end" ] && return 1
-		sleep 0.05
-	done
 }
 
 has_lines() { [ -f "$1" ] && [ "$(wc -l < "$1")" -ge "$2" ]; }

@@ -17,6 +17,7 @@
 set -uo pipefail
 
 cd "$(dirname "$0")/../.." || exit 1
+. tests/lib.sh
 TOP=${PFNMAP_TOP:-$(dirname "${PFNMAP:-build/pfnmap}")/pfnmap-top}
 case $TOP in /*) ;; *) TOP=$(pwd)/$TOP ;; esac
 STRESS=${STRESS:-build/pfnmap-stress}
@@ -89,15 +90,6 @@ before() {
 	a=$(row_of "$1")
 	b=$(row_of "$2")
 	[ "$a" -gt 0 ] && [ "$b" -gt 0 ] && [ "$a" -lt "$b" ]
-}
-
-wait_for() {
-	local end=$((SECONDS + $1))
-	shift
-	until "$@"; do
-		[ $SECONDS -ge "$end" ] && return 1
-		sleep 0.05
-	done
 }
 
 preflight() {

@@ -24,6 +24,7 @@
 # guest in TCG on 2 cores); everything it starts is stopped by PID.
 set -u
 cd "$(dirname "$0")/../.." || exit 1
+. tests/lib.sh
 P=${PFNMAP:-build/pfnmap}
 PS=${PFNMAP_STATIC:-build/static/pfnmap}
 STRESS=${STRESS:-build/pfnmap-stress}
@@ -107,19 +108,7 @@ if ! make_kernel_dir; then
 	skip "NOT RUN: no virtio_net for $K in $B/apt/cache/archives (tests/vm/fetch-kernel.sh --update $K fetches the packages)"
 fi
 
-free_port() {
-	python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
 
-# wait_for SECONDS CMD...: until CMD succeeds
-wait_for() {
-	local end=$((SECONDS + $1))
-	shift
-	until "$@" > /dev/null 2>&1; do
-		[ "$SECONDS" -ge "$end" ] && return 1
-		sleep 0.2
-	done
-}
 
 now() { date +%s.%N; }
 
