@@ -24,6 +24,7 @@ __u16 kind_valid[PFNMAP_K_MAX] = {};
 __u32 ioctl_cmd[PFNMAP_K_MAX] = {};
 __u8 ioctl_fill[PFNMAP_K_MAX] = {};
 __u32 sys_inflight = 0;
+__u64 handler_nrs = 0;
 
 struct events_map events SEC(".maps");
 struct stats_map stats SEC(".maps");

@@ -70,8 +70,9 @@ struct task_state {
 	__u8	sys_active;		/* an ioctl of the syscall view */
 	__u8	ioctl_reached;		/* a filled-in kind's function ran */
 	__u8	sys_kind;
-	__u8	pad[3];
-	__u64	sys_start;
+	__u8	handler_active;		/* a kind seen whole at its handler */
+	__u8	pad[2];
+	__u64	sys_start;		/* syscall view and handler view */
 	__u64	sys_arg;		/* user pointer of the ioctl's struct */
 };
 
@@ -113,6 +114,11 @@ extern __u32 ioctl_cmd[PFNMAP_K_MAX];
  * tracepoints or by the fexit of the userfaultfd ioctl handler.
  */
 extern __u8 ioctl_fill[PFNMAP_K_MAX];
+/*
+ * Bit per _IOC_NR() of the commands of the kinds with PFNMAP_FILL_HANDLER:
+ * the handler's entry and exit test it before anything else.
+ */
+extern __u64 handler_nrs;
 /*
  * Ioctls of the syscall view between their enter and exit, machine-wide.
  * While there are none, the exit of every other ioctl on the machine
@@ -233,8 +239,15 @@ static __always_inline bool task_ids_needed(void)
 
 static __always_inline void fill_task_ids(struct pfnmap_event *e)
 {
+	struct task_struct *t = bpf_get_current_task_btf();
+
 	e->cgroup_id = bpf_get_current_cgroup_id();
-	bpf_get_current_comm(e->comm, sizeof(e->comm));
+	/*
+	 * Two loads instead of the helper's string copy: the kernel keeps
+	 * comm NUL-padded (__set_task_comm() pads).
+	 */
+	__builtin_memcpy(e->comm, (void *)t->comm, 8);
+	__builtin_memcpy(e->comm + 8, (void *)t->comm + 8, 8);
 }
 
 static __always_inline void fill_common(struct pfnmap_event *e, __u64 pid_tgid,
@@ -393,8 +406,9 @@ static __always_inline bool ioctl_kind_fill(__u32 kind)
 	return kind < PFNMAP_K_MAX && ioctl_fill[kind];
 }
 
-/* _IOC_TYPE(): the same bits on every architecture */
+/* _IOC_TYPE(), _IOC_NR(): the same bits on every architecture */
 #define IOCTL_TYPE(cmd)		(((cmd) >> 8) & 0xff)
+#define IOCTL_NR_BIT(cmd)	(1ULL << ((cmd) & 63))
 
 /*
  * The kind of an ioctl command, -1 if none of ours.  The type byte is
@@ -533,28 +547,32 @@ static __always_inline __u64 caller_ip(void *ctx)
 
 /* ---- operations: vfio_pin, uffd_* ------------------------------------ */
 
+/*
+ * The current task's fields are read through its BTF pointer: plain loads
+ * (the verifier makes the ones behind another pointer fault-safe), not a
+ * bpf_probe_read_kernel() call each.
+ */
 static __always_inline __u32 task_switches(void)
 {
-	struct task_struct *t = (void *)bpf_get_current_task();
+	struct task_struct *t = bpf_get_current_task_btf();
 
-	return BPF_CORE_READ(t, nvcsw) + BPF_CORE_READ(t, nivcsw);
+	return t->nvcsw + t->nivcsw;
 }
 
 static __always_inline __u64 task_locked_vm(void)
 {
-	struct task_struct *t = (void *)bpf_get_current_task();
+	struct task_struct *t = bpf_get_current_task_btf();
 
-	return BPF_CORE_READ(t, mm, locked_vm);
+	return t->mm ? t->mm->locked_vm : 0;
 }
 
 static __always_inline bool fatal_pending(void)
 {
-	struct task_struct *t = (void *)bpf_get_current_task();
+	struct task_struct *t = bpf_get_current_task_btf();
 
 	/* SIGKILL is the only fatal signal that stays pending as such */
-	return BPF_CORE_READ(t, pending.signal.sig[0]) & (1UL << 8) ||
-	       BPF_CORE_READ(t, signal, shared_pending.signal.sig[0]) &
-	       (1UL << 8);
+	return (t->pending.signal.sig[0] & (1UL << 8)) ||
+	       (t->signal->shared_pending.signal.sig[0] & (1UL << 8));
 }
 
 static __always_inline void op_enter(__u32 kind, __u8 source, __u64 addr,
@@ -571,7 +589,7 @@ static __always_inline void op_enter(__u32 kind, __u8 source, __u64 addr,
 	if (ts->op_active)
 		ts->op.flags |= PFNMAP_EF_NESTED_LOST;
 	/* the ioctl in flight reached its function: its record says it all */
-	if (ioctl_kind_fill(kind))
+	if (kind < PFNMAP_K_MAX && ioctl_fill[kind] == PFNMAP_FILL_TP)
 		ts->ioctl_reached = 1;
 	__builtin_memset(&ts->op, 0, sizeof(ts->op));
 	fill_common(&ts->op, pid_tgid, kind, source, bpf_ktime_get_ns());
@@ -612,6 +630,15 @@ static __always_inline void op_exit(__u32 kind, __s64 ret)
 	}
 	if (ts->op.valid & PFNMAP_V_LOCKED)
 		ts->op.locked_delta = task_locked_vm() - ts->locked_vm;
+	/*
+	 * The handler's fexit looks at its task only when the ioctl failed
+	 * (uffd_ioctl_exit()): say "reached" only when it may fail, when the
+	 * function failed or did less than asked (the ioctl then returns
+	 * -EAGAIN), so that no flag outlives its ioctl.
+	 */
+	if (ioctl_fill[kind] == PFNMAP_FILL_FEXIT &&
+	    (ret < 0 || ts->op.pages < ts->op.len))
+		ts->ioctl_reached = 1;
 	/* built in the task's state all along: copied out whole */
 	if (filter.aggregate) {
 		emit_agg(&ts->op);

@@ -21,6 +21,7 @@ int tp_ioctl_enter(struct trace_event_raw_sys_enter *ctx)
 	struct task_state *ts;
 
 	if (kind < 0 || ioctl_fill[kind] == PFNMAP_FILL_FEXIT ||
+	    ioctl_fill[kind] == PFNMAP_FILL_HANDLER ||
 	    !wanted(bpf_get_current_pid_tgid()))
 		return 0;
 	ts = task_get_or_new();

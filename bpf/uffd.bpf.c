@@ -206,27 +206,68 @@ static __always_inline void uffd_wp_exit(__s64 ret)
 UFFD_CTL_HOOK(uffd_move, move_pages, PFNMAP_K_UFFD_MOVE, uffd_move_exit)
 UFFD_CTL_HOOK(uffd_wp, mwriteprotect_range, PFNMAP_K_UFFD_WP, uffd_wp_exit)
 
-/* ---- UFFDIO_* that never reached their function ---------------------- */
+/* ---- the userfaultfd ioctl handler ----------------------------------- */
 
 /*
- * The userfaultfd ioctl handler returned: if the ioctl was one of a
- * filled-in kind and its traced function did not run (UFFDIO_COPY's
- * early -EAGAIN while mmap_changing is set), this is its record.  Only
- * an exit: such an ioctl did nothing worth timing, and an entry program
- * would cost every UFFDIO_* more.  The command is tested first: most
- * ioctls reached their function and cost one storage lookup here.
+ * A kind seen whole at the handler (its function is inlined: 7.3's
+ * move_pages()): the entry keeps the start and the user struct, the exit
+ * makes the record, as the syscall view would but on UFFDIO_* only.
  */
-static __always_inline void uffd_ioctl_exit(__u32 cmd, __u64 arg, __s64 ret)
+static __always_inline void uffd_handler_enter(__u32 cmd, __u64 arg)
 {
-	int kind = ioctl_kind(cmd);
+	__u64 pid_tgid;
 	struct task_state *ts;
+	int kind;
+
+	if (!(handler_nrs & IOCTL_NR_BIT(cmd)))
+		return;
+	kind = ioctl_kind(cmd);
+	pid_tgid = bpf_get_current_pid_tgid();
+	if (kind < 0 || kind >= PFNMAP_K_MAX ||
+	    ioctl_fill[kind] != PFNMAP_FILL_HANDLER || !wanted(pid_tgid))
+		return;
+	ts = task_get_or_new();
+	if (!ts)
+		return;
+	ts->sys_start = bpf_ktime_get_ns();
+	ts->sys_arg = arg;
+	ts->sys_kind = kind;
+	ts->handler_active = 1;
+}
+
+static __always_inline void uffd_handler_exit(__u32 kind, __s64 ret)
+{
+	struct task_state *ts = task_get();
+	struct pfnmap_event *e;
+
+	if (!ts || !ts->handler_active || ts->sys_kind != kind)
+		return;
+	ts->handler_active = 0;
+	e = emit_new(bpf_get_current_pid_tgid(), kind, PFNMAP_S_FENTRY,
+		     &ts->sys_start);
+	if (!e)
+		return;
+	e->duration_ns = bpf_ktime_get_ns() - ts->sys_start;
+	e->ret = ret;
+	e->valid = kind_valid[kind];
+	ioctl_args(e, kind, ts->sys_arg, ret);
+	emit(e);
+}
+
+/*
+ * A filled-in kind whose traced function did not run (UFFDIO_COPY's
+ * early -EAGAIN while mmap_changing is set): this is its record.  Such
+ * an ioctl did nothing worth timing.  An ioctl that succeeded reached
+ * its function, and needs no look at the task: op_exit() flags those
+ * that may fail.  (One that did all its work and then failed to write
+ * the count back to user space, -EFAULT, would be counted twice.)
+ */
+static __always_inline void uffd_fill_exit(__u32 kind, __u64 arg, __s64 ret)
+{
+	struct task_state *ts = task_get();
 	struct pfnmap_event *e;
 	__u64 now;
 
-	if (kind < 0 || kind >= PFNMAP_K_MAX ||
-	    ioctl_fill[kind] != PFNMAP_FILL_FEXIT)
-		return;
-	ts = task_get();
 	if (ts && ts->ioctl_reached) {
 		ts->ioctl_reached = 0;
 		return;
@@ -243,7 +284,36 @@ static __always_inline void uffd_ioctl_exit(__u32 cmd, __u64 arg, __s64 ret)
 	emit(e);
 }
 
-/* (file, cmd, arg): fexit only, a kretprobe no longer has the arguments */
+/*
+ * Runs on every UFFDIO_*: a successful one returns at the first test
+ * unless its kind is seen whole here.
+ */
+static __always_inline void uffd_ioctl_exit(__u32 cmd, __u64 arg, __s64 ret)
+{
+	int kind;
+
+	if (ret >= 0 && !(handler_nrs & IOCTL_NR_BIT(cmd)))
+		return;
+	kind = ioctl_kind(cmd);
+	if (kind < 0 || kind >= PFNMAP_K_MAX)
+		return;
+	if (ioctl_fill[kind] == PFNMAP_FILL_HANDLER)
+		uffd_handler_exit(kind, ret);
+	else if (ret < 0 && ioctl_fill[kind] == PFNMAP_FILL_FEXIT)
+		uffd_fill_exit(kind, arg, ret);
+}
+
+/*
+ * (file, cmd, arg): fentry/fexit only, a kretprobe no longer has the
+ * arguments.  The entry is attached only for kinds seen whole here.
+ */
+SEC("fentry/userfaultfd_ioctl")
+int fe_uffd_ioctl(void *ctx)
+{
+	uffd_handler_enter((__u32)fentry_arg(ctx, 1), fentry_arg(ctx, 2));
+	return 0;
+}
+
 SEC("fexit/userfaultfd_ioctl")
 int fx_uffd_ioctl(void *ctx)
 {

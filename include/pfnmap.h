@@ -249,14 +249,17 @@ struct pfnmap_op_layout {
 };
 
 /*
- * ioctl_fill[kind] (.bss): the kind's function is traced, and the ioctls
- * that never reached it are recorded from the ioctl by the syscall
- * tracepoints, or by the fexit of the userfaultfd ioctl handler.
+ * ioctl_fill[kind] (.bss): TP and FEXIT: the kind's function is traced,
+ * and the ioctls that never reached it are recorded from the ioctl by the
+ * syscall tracepoints, or by the fexit of the userfaultfd ioctl handler.
+ * HANDLER: the kind's function cannot be traced (inlined), and its ioctls
+ * are recorded whole from that handler's entry and exit.
  */
 enum pfnmap_ioctl_fill {
 	PFNMAP_FILL_NONE = 0,
 	PFNMAP_FILL_TP,
 	PFNMAP_FILL_FEXIT,
+	PFNMAP_FILL_HANDLER,
 };
 
 /* Filters, set in .rodata before load. */

@@ -134,6 +134,22 @@ class Checker:
                      f"because {k.get('why')}")
         self.say("skip", scen, f"NOT RUN on this kernel: {why}")
 
+    def no_syscall_view(self):
+        """Where the userfaultfd ioctl handler takes fentry/fexit, no kind
+        needs the ioctl tracepoints, which would run on every ioctl of
+        the machine (a UFFDIO_* kind with an inlined function is seen
+        whole at the handler instead).  Where it does not (this host),
+        every kind without a traced function is in the syscall view."""
+        hooks = {h.get("hook"): h for h in self.probe.get("hooks", [])}
+        if hooks.get("uffd_ioctl", {}).get("mode") != "fentry":
+            self.say("skip", "probe", "the ioctl handler is not traced "
+                     "here (no fentry): the syscall view is the fallback")
+            return
+        sys_kinds = sorted(k for k, v in self.probe.get("kinds", {}).items()
+                           if v.get("mode") == "syscall")
+        self.eq("probe", "kinds in the syscall view (system-wide ioctl "
+                "tracepoints) while fentry works", sys_kinds, [])
+
     def whatif(self, scen, work, seq):
         """A mm_lock_seq check aborts retries only when something took
         the mmap write lock meanwhile: never in the control, some with
@@ -244,6 +260,8 @@ def main():
         c.say("not ok", "collect", "no scenario ran")
     for n in names:
         c.scenario(n)
+    if c.probe:
+        c.no_syscall_view()
     sys.exit(1 if c.failed else 0)
 
 

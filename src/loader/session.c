@@ -53,7 +53,8 @@ struct session {
 	__u32			attached;	/* bit per hook */
 	struct kind_mode	modes[PFNMAP_K_MAX];
 	char			mode_why[PFNMAP_K_MAX][256];
-	struct bpf_link		*tp_links[3];
+	struct bpf_link		*tp_links[4];
+	bool			handler_failed;	/* its entry did not attach */
 	int			stats_fd;
 	bool			mounted_tracefs;
 	unsigned long long	fault_lo, fault_hi;	/* exc_page_fault */
@@ -203,6 +204,22 @@ static struct bpf_program *prog(struct session *s, const char *name)
 		      NULL;
 }
 
+/*
+ * The userfaultfd ioctl handler's entry loads with its exit: it is
+ * attached only if a kind is seen whole there (attach_syscall_view()).
+ */
+static int configure_handler_entry(struct session *s)
+{
+	struct hook_state *hs = &s->h[H_UFFD_IOCTL];
+	struct bpf_program *p = prog(s, "fe_uffd_ioctl");
+	bool on = hs->source == PFNMAP_S_FENTRY;
+
+	if (!p)
+		return 0;
+	bpf_program__set_autoload(p, on);
+	return on ? bpf_program__set_attach_target(p, 0, hs->cand->func) : 0;
+}
+
 /* Only the programs of the chosen mode load, bound to the chosen function. */
 static int configure_progs(struct session *s)
 {
@@ -233,7 +250,7 @@ static int configure_progs(struct session *s)
 				return err;
 		}
 	}
-	return 0;
+	return configure_handler_entry(s);
 }
 
 /*
@@ -427,6 +444,40 @@ static const char *kind_absent(struct session *s, int kind)
 	return kind >= 0 && kind < PFNMAP_K_MAX ? s->absent[kind] : NULL;
 }
 
+/*
+ * A UFFDIO_* kind whose function cannot be traced (inlined: 7.3's
+ * move_pages()) is seen whole at the traced userfaultfd ioctl handler,
+ * instead of through tracepoints on every ioctl of the machine.
+ */
+static bool handler_view(struct session *s, const struct ioctl_view *v)
+{
+	struct bpf_program *p = prog(s, "fe_uffd_ioctl");
+	int fh = ioctl_fill_hook(v);
+
+	return fh >= 0 && (s->attached & (1U << fh)) &&
+	       s->h[fh].source == PFNMAP_S_FENTRY &&
+	       p && bpf_program__autoload(p) && !s->handler_failed;
+}
+
+static int attach_handler_entry(struct session *s)
+{
+	struct pfnmap_bpf__bss *bss = s->skel->bss;
+	int k, err;
+
+	if (!bss->handler_nrs)
+		return 0;
+	err = attach_tp(s, 3, "fe_uffd_ioctl");
+	if (!err)
+		return 0;
+	/* fall back to the tracepoints for them */
+	s->handler_failed = true;
+	for (k = 0; k < PFNMAP_K_MAX; k++)
+		if (bss->ioctl_fill[k] == PFNMAP_FILL_HANDLER)
+			bss->ioctl_fill[k] = PFNMAP_FILL_NONE;
+	bss->handler_nrs = 0;
+	return err;
+}
+
 /* Kinds without their function fall back to the ioctl they come from. */
 static int attach_syscall_view(struct session *s, const struct session_opts *o)
 {
@@ -456,10 +507,17 @@ static int attach_syscall_view(struct session *s, const struct session_opts *o)
 				continue;
 			}
 			s->skel->bss->ioctl_fill[k] = PFNMAP_FILL_TP;
+		} else if (v->kind == k && handler_view(s, v)) {
+			s->skel->bss->ioctl_fill[k] = PFNMAP_FILL_HANDLER;
+			s->skel->bss->ioctl_cmd[k] = v->cmd;
+			s->skel->bss->handler_nrs |= 1ULL << (_IOC_NR(v->cmd) & 63);
+			continue;
 		}
 		s->skel->bss->ioctl_cmd[v->kind] = v->cmd;
 		any = true;
 	}
+	if (attach_handler_entry(s))
+		return attach_syscall_view(s, o);
 	if (!any)
 		return 0;
 	err = attach_tp(s, 0, "tp_ioctl_enter");
@@ -492,6 +550,11 @@ static void compute_mode(struct session *s, int k)
 	if (h >= 0 && s->h[h].source)
 		set_mode(s, k, s->h[h].source, kind_fields(k, s->attached, s->feats),
 			 "%s", why);
+	else if (s->skel->bss->ioctl_fill[k] == PFNMAP_FILL_HANDLER)
+		set_mode(s, k, PFNMAP_S_FENTRY, PFNMAP_V_PAGES,
+			 "%s%sseen whole at %s(): no retries or nested calls",
+			 why, why[0] ? "; " : "",
+			 s->h[ioctl_fill_hook(v)].cand->func);
 	else if (sys && v->kind == k)
 		set_mode(s, k, PFNMAP_S_SYSCALL, PFNMAP_V_PAGES,
 			 "%s%sioctl tracepoints: no retries or nested calls",
@@ -922,6 +985,9 @@ const char *session_field_why(struct session *s, int kind, int field)
 					    s->feats, buf, sizeof(buf));
 	int h = field_missing_hook(kind, field, s->attached);
 
+	if (kind >= 0 && kind < PFNMAP_K_MAX &&
+	    s->skel->bss->ioctl_fill[kind] == PFNMAP_FILL_HANDLER)
+		return "handler view: the ioctl handler's entry and exit cannot see inside the operation";
 	if (why && h >= 0 && s->h[h].why[0])
 		snprintf(s->field_why, sizeof(s->field_why), "%s (%s)", why,
 			 s->h[h].why);
@@ -959,7 +1025,7 @@ void session_close(struct session *s)
 	ring_buffer__free(s->rb);
 	for (id = 0; id < H_MAX; id++)
 		detach_hook(&s->h[id]);
-	for (i = 0; i < 3; i++)
+	for (i = 0; i < 4; i++)
 		bpf_link__destroy(s->tp_links[i]);
 	if (s->stats_fd >= 0)
 		close(s->stats_fd);
