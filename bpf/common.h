@@ -47,8 +47,8 @@
  */
 struct task_state {
 	struct pfnmap_event op;
-	__u64	leaf_start;
-	__u64	leaf_addr;
+	__u64	leaf_start;		/* fixup, and leaves outside an op */
+	__u64	leaf_addr;		/* address, or (leaf_args) where it is */
 	__u64	leaf_uptr;		/* fixup_user_fault()'s bool *unlocked */
 	__u64	fixup_addr;		/* address of the last fault-in */
 	__u64	zap_start;
@@ -71,7 +71,8 @@ struct task_state {
 	__u8	ioctl_reached;		/* a filled-in kind's function ran */
 	__u8	sys_kind;
 	__u8	handler_active;		/* a kind seen whole at its handler */
-	__u8	pad[2];
+	__u8	leaf_args;		/* leaf_addr: a struct follow_pfnmap_args * */
+	__u8	pad[1];
 	__u64	sys_start;		/* syscall view and handler view */
 	__u64	sys_arg;		/* user pointer of the ioctl's struct */
 };

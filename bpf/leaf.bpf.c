@@ -8,7 +8,13 @@
  */
 #include "common.h"
 
-static __always_inline void leaf_enter(__u64 addr, __u64 uptr)
+/*
+ * A lookup inside an operation runs once per page: its entry keeps only
+ * what its exit may need, untimed, and the address as the pointer to it
+ * (leaf_args), read at the exit only if it is a zap race (leaf_addr()).
+ */
+static __always_inline void leaf_enter(__u64 addr, __u8 args, __u64 uptr,
+				       bool timed)
 {
 	struct task_state *ts = task_get();
 
@@ -18,11 +24,28 @@ static __always_inline void leaf_enter(__u64 addr, __u64 uptr)
 		ts = task_get_or_new();
 		if (!ts)
 			return;
+		timed = true;		/* a record of its own */
 	}
-	ts->leaf_start = bpf_ktime_get_ns();
+	if (timed)
+		ts->leaf_start = bpf_ktime_get_ns();
 	ts->leaf_addr = addr;
+	ts->leaf_args = args;
 	ts->leaf_uptr = uptr;
 	ts->leaf_active = 1;
+}
+
+/*
+ * The lookup's address: still there at the exit, in the caller's frame.
+ * follow_style first: a constant, so that on kernels without struct
+ * follow_pfnmap_args the verifier drops the read it cannot relocate.
+ */
+static __always_inline __u64 leaf_addr(const struct task_state *ts)
+{
+	struct follow_pfnmap_args *args = (void *)ts->leaf_addr;
+
+	if (!follow_style && ts->leaf_args)
+		return BPF_CORE_READ(args, address);
+	return ts->leaf_addr;
 }
 
 /*
@@ -56,7 +79,7 @@ static __always_inline void leaf_record(void *ctx, struct task_state *ts,
 		return;
 	e->duration_ns = bpf_ktime_get_ns() - ts->leaf_start;
 	e->ret = ret;
-	e->addr = ts->leaf_addr;
+	e->addr = leaf_addr(ts);
 	e->caller = caller_ip(ctx);
 	e->valid = kind_valid[kind];
 	if (kind == PFNMAP_K_FOLLOW_PFNMAP) {
@@ -83,7 +106,7 @@ static __always_inline void follow_exit(void *ctx, __u8 source, __s64 ret)
 	ts->leaf_active = 0;
 	/* same page as the fault-in that just succeeded, yet not present */
 	zap = ret && ts->fixup_ok &&
-	      (ts->fixup_addr >> 12) == (ts->leaf_addr >> 12);
+	      (ts->fixup_addr >> 12) == (leaf_addr(ts) >> 12);
 	ts->fixup_ok = 0;
 	if (ts->op_active) {
 		if (ts->retry_pending) {
@@ -131,21 +154,12 @@ static __always_inline void fixup_exit(void *ctx, __u8 source, __s64 ret)
 		    unlocked);
 }
 
-static __always_inline __u64 follow_addr(__u64 a0, __u64 a1)
-{
-	struct follow_pfnmap_args *args = (void *)a0;
-
-	if (follow_style)
-		return a1;
-	return BPF_CORE_READ(args, address);
-}
-
 /* 6.12+: follow_pfnmap_start(args); before: follow_pte(mm|vma, addr, ...) */
 HOOK(follow, follow_pfnmap_start,
-     leaf_enter(follow_addr(ARG(0), ARG(1)), 0),
+     leaf_enter(follow_style ? ARG(1) : ARG(0), !follow_style, 0, false),
      follow_exit(ctx, src, (int)RET))
 
 /* fixup_user_fault(mm, address, fault_flags, bool *unlocked) */
 HOOK(fixup, fixup_user_fault,
-     leaf_enter(ARG(1), ARG(3)),
+     leaf_enter(ARG(1), 0, ARG(3), true),
      fixup_exit(ctx, src, (int)RET))
