@@ -124,6 +124,18 @@ __u64 hist_percentile(const struct lat_hist *h, double p)
 
 /* Group table */
 
+/*
+ * A counter that records add up (RV_SUM) or keep the largest of (RV_MAX):
+ * where agg_add() reads it in the record and where it goes in the group.
+ */
+struct agg_counter {
+	__u16	off;		/* in struct pfnmap_event */
+	__u8	size;
+	bool	is_signed;
+	bool	is_max;
+	__u32	aoff;		/* a __u64 of struct agg_stats */
+};
+
 struct agg {
 	enum agg_by		by;
 	struct agg_stats	**groups;	/* insertion order */
@@ -131,6 +143,15 @@ struct agg {
 	size_t			cap;		/* of groups */
 	__u32			*slots;		/* index into groups + 1, 0: free */
 	size_t			nslots;		/* power of two */
+	struct agg_stats	*last;		/* of the previous record */
+	/*
+	 * The registry's RV_SUM and RV_MAX counters by field: those of
+	 * field f are ctr[f ? ctr_end[f - 1] : 0, ctr_end[f]).  A record
+	 * is then added in the time of the fields it has valid, not of
+	 * every counter of the registry.
+	 */
+	struct agg_counter	ctr[PFNMAP_C_MAX];
+	__u8			ctr_end[AGG_F_MAX];
 };
 
 #define AGG_MIN_SLOTS	64
@@ -194,16 +215,21 @@ static __u64 mix64(__u64 h)
 	return h;
 }
 
+/*
+ * Each part times its own odd constant, the products summed, then one
+ * finalizer: the multiplications run side by side, where a finalizer per
+ * part would chain five of them.
+ */
 static __u64 key_hash(const struct agg_key *k)
 {
-	__u64 comm[2], h;
+	__u64 comm[2];
 
 	memcpy(comm, k->comm, sizeof(comm));
-	h = mix64(k->kind ^ ((__u64)k->pid << 8));
-	h = mix64(h ^ k->cgroup_id);
-	h = mix64(h ^ k->caller);
-	h = mix64(h ^ comm[0]);
-	return mix64(h ^ comm[1]);
+	return mix64((k->kind ^ ((__u64)k->pid << 8)) * 0x9e3779b97f4a7c15ULL +
+		     k->cgroup_id * 0xc2b2ae3d27d4eb4fULL +
+		     k->caller * 0x165667b19e3779f9ULL +
+		     comm[0] * 0xd6e8feb86659fd93ULL +
+		     comm[1] * 0xff51afd7ed558ccdULL);
 }
 
 /* The slot holding k, or the free slot where it would go. */
@@ -259,6 +285,35 @@ static int agg_reserve(struct agg *a)
 	return 0;
 }
 
+static void counters_init(struct agg *a)
+{
+	static const size_t sums[3] = {
+		offsetof(struct agg_stats, sum),
+		offsetof(struct agg_stats, sum2),
+		offsetof(struct agg_stats, sum3),
+	};
+	const struct reg_counter *c;
+	struct agg_counter *d = a->ctr;
+	int f;
+
+	for (f = 0; f < AGG_F_MAX; f++) {
+		reg_for_each_counter(c, f) {
+			if (c->value != RV_SUM && c->value != RV_MAX)
+				continue;
+			d->off = c->off;
+			d->size = c->size;
+			d->is_signed = c->is_signed;
+			d->is_max = c->value == RV_MAX;
+			if (d->is_max)
+				d->aoff = c->aoff;
+			else
+				d->aoff = sums[c->slot] + f * sizeof(__u64);
+			d++;
+		}
+		a->ctr_end[f] = d - a->ctr;
+	}
+}
+
 struct agg *agg_new(enum agg_by by)
 {
 	struct agg *a = calloc(1, sizeof(*a));
@@ -266,6 +321,7 @@ struct agg *agg_new(enum agg_by by)
 	if (!a)
 		return NULL;
 	a->by = by;
+	counters_init(a);
 	a->nslots = AGG_MIN_SLOTS;
 	a->slots = calloc(a->nslots, sizeof(*a->slots));
 	if (!a->slots) {
@@ -282,6 +338,7 @@ void agg_reset(struct agg *a)
 	for (i = 0; i < a->count; i++)
 		free(a->groups[i]);
 	a->count = 0;
+	a->last = NULL;
 	memset(a->slots, 0, a->nslots * sizeof(*a->slots));
 }
 
@@ -322,7 +379,7 @@ static struct agg_stats *agg_get(struct agg *a, const struct agg_key *k)
 	__u32 *s = slot_find(a, k);
 
 	if (*s)
-		return a->groups[*s - 1];
+		return a->last = a->groups[*s - 1];
 	if (agg_reserve(a))
 		return NULL;
 	st = calloc(1, sizeof(*st));
@@ -333,7 +390,7 @@ static struct agg_stats *agg_get(struct agg *a, const struct agg_key *k)
 	a->groups[a->count++] = st;
 	/* agg_reserve() may have rehashed: look the free slot up again. */
 	*slot_find(a, k) = (__u32)a->count;
-	return st;
+	return a->last = st;
 }
 
 /* Stats of one record */
@@ -364,25 +421,45 @@ static void stats_count_errno(struct agg_stats *s, __s64 ret)
 		s->err_other++;
 }
 
-/* The counters the registry sums up (RV_SUM) or keeps the largest of. */
-static void stats_count_counters(struct agg_stats *s,
-				 const struct pfnmap_event *e)
+/* A counter of a record, sign-extended as reg_counter_read() does. */
+static inline __u64 counter_read(const struct pfnmap_event *e,
+				 const struct agg_counter *c)
 {
-	__u64 *sums[3] = { s->sum, s->sum2, s->sum3 };
-	const struct reg_counter *c;
+	const char *p = (const char *)e + c->off;
+	__u32 u32;
+	__u16 u16;
+	__u64 u64;
+
+	switch (c->size) {
+	case 1:
+		return c->is_signed ? (__u64)(__s8)*p : (__u8)*p;
+	case 2:
+		memcpy(&u16, p, 2);
+		return c->is_signed ? (__u64)(__s16)u16 : u16;
+	case 4:
+		memcpy(&u32, p, 4);
+		return c->is_signed ? (__u64)(__s32)u32 : u32;
+	default:
+		memcpy(&u64, p, 8);
+		return u64;
+	}
+}
+
+/* The counters of field f: summed (RV_SUM) or the largest kept. */
+static void stats_count_counters(const struct agg *a, struct agg_stats *s,
+				 const struct pfnmap_event *e, int f)
+{
+	const struct agg_counter *c = a->ctr + (f ? a->ctr_end[f - 1] : 0);
+	const struct agg_counter *end = a->ctr + a->ctr_end[f];
 	__u64 v, *p;
 
-	for (c = reg_counters; c < reg_counters + PFNMAP_C_MAX; c++) {
-		if (!(e->valid & (1U << c->field)))
-			continue;
-		v = (__u64)reg_counter_read(e, c);
-		if (c->value == RV_SUM) {
-			sums[c->slot][c->field] += v;
-		} else if (c->value == RV_MAX) {
-			p = (__u64 *)((char *)s + c->aoff);
-			if (v > *p)
-				*p = v;
-		}
+	for (; c < end; c++) {
+		v = counter_read(e, c);
+		p = (__u64 *)((char *)s + c->aoff);
+		if (!c->is_max)
+			*p += v;
+		else if (v > *p)
+			*p = v;
 	}
 }
 
@@ -399,14 +476,17 @@ static void stats_count_zap(struct agg_stats *s, const struct pfnmap_event *e)
 }
 
 /* Only the counters the record vouches for (e->valid) are added. */
-static void stats_count_fields(struct agg_stats *s, const struct pfnmap_event *e)
+static void stats_count_fields(const struct agg *a, struct agg_stats *s,
+			       const struct pfnmap_event *e)
 {
+	unsigned int v = e->valid & ((1U << AGG_F_MAX) - 1);
 	int f;
 
-	for (f = 0; f < AGG_F_MAX; f++)
-		if (e->valid & (1U << f))
-			s->known[f]++;
-	stats_count_counters(s, e);
+	for (; v; v &= v - 1) {
+		f = __builtin_ctz(v);
+		s->known[f]++;
+		stats_count_counters(a, s, e, f);
+	}
 	if (e->valid & PFNMAP_V_RETRIES)
 		s->retry_dist[retry_bucket(e->retries)]++;
 	stats_count_zap(s, e);
@@ -420,16 +500,48 @@ static void stats_time_range(struct agg_stats *s, __u64 first, __u64 last)
 		s->last_ns = last;
 }
 
-static void stats_add_event(struct agg_stats *s, const struct pfnmap_event *e)
+static void stats_add_event(const struct agg *a, struct agg_stats *s,
+			    const struct pfnmap_event *e)
 {
 	stats_time_range(s, e->start_ns, e->start_ns);
 	s->ops++;
 	if (e->ret < 0)
 		stats_count_errno(s, e->ret);
-	stats_count_fields(s, e);
+	stats_count_fields(a, s, e);
 	if (e->source < 32)
 		s->sources |= 1U << e->source;
 	hist_add(&s->lat, e->duration_ns);
+}
+
+/*
+ * Would key_of_event() give e the key k?  Field by field: a key built on
+ * the stack and read back whole with memcmp() would wait for its stores.
+ * strncmp(): key_init() keeps comm up to its NUL, at most
+ * PFNMAP_COMM_LEN - 1 bytes, the rest zero.
+ */
+static bool key_matches(const struct agg_key *k, enum agg_by by,
+			const struct pfnmap_event *e)
+{
+	if (k->kind != e->kind)
+		return false;
+	switch (by) {
+	case AGG_BY_KIND:
+		return true;
+	case AGG_BY_PID:
+		return k->pid == e->pid &&
+		       !strncmp(k->comm, e->comm, PFNMAP_COMM_LEN - 1);
+	case AGG_BY_COMM:
+		return !strncmp(k->comm, e->comm, PFNMAP_COMM_LEN - 1);
+	case AGG_BY_CGROUP:
+		return k->cgroup_id == e->cgroup_id;
+	case AGG_BY_CALLER:
+		return k->caller == e->caller;
+	case AGG_BY_ALL:
+		return k->pid == e->pid && k->cgroup_id == e->cgroup_id &&
+		       k->caller == e->caller &&
+		       !strncmp(k->comm, e->comm, PFNMAP_COMM_LEN - 1);
+	}
+	return false;
 }
 
 int agg_add(struct agg *a, const struct pfnmap_event *e)
@@ -437,14 +549,19 @@ int agg_add(struct agg *a, const struct pfnmap_event *e)
 	struct agg_key k;
 	struct agg_stats *s;
 
-	key_of_event(&k, a->by, e);
-	s = agg_get(a, &k);
-	if (!s)
-		return -ENOMEM;
+	/* records come in runs of one task and kind: no hash for those */
+	if (a->last && key_matches(&a->last->key, a->by, e)) {
+		s = a->last;
+	} else {
+		key_of_event(&k, a->by, e);
+		s = agg_get(a, &k);
+		if (!s)
+			return -ENOMEM;
+	}
 	if (e->flags & PFNMAP_EF_EXEMPLAR)
 		stats_count_zap(s, e);
 	else
-		stats_add_event(s, e);
+		stats_add_event(a, s, e);
 	return 0;
 }
 

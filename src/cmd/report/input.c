@@ -198,11 +198,16 @@ void report_time_base(struct report *r)
 
 /* ---- per record --------------------------------------------------------- */
 
-static bool has_caller(int kind)
+static void kinds_init(struct report *r)
 {
-	const struct reg_kind *k = reg_kind(kind);
+	const struct reg_kind *k;
+	int i;
 
-	return k && reg_families[k->family].has_caller;
+	for (i = 0; i < PFNMAP_K_MAX; i++) {
+		k = reg_kind(i);
+		r->has_caller[i] = k && reg_families[k->family].has_caller;
+		r->is_zap[i] = reg_kind_in(i, PFNMAP_FAM_ZAP);
+	}
 }
 
 static long label_id(struct report *r, const char *label)
@@ -409,15 +414,15 @@ static int on_record(void *ctx, const struct pfnmap_event *e)
 	};
 	long caller = -1;
 
-	if (!report_keep(r, e, x.wall_ns))
+	if (r->f.on && !report_keep(r, e, x.wall_ns))
 		return 0;
 	if (agg_add(r->kinds, e))
 		r->err = -ENOMEM;
 	r->asked[e->kind] += e->len;
-	if (reg_kind_in(e->kind, PFNMAP_FAM_ZAP))
+	if (r->is_zap[e->kind])
 		note_zapper(r, e);
 	note_worst(r, e, x.wall_ns);
-	if (has_caller(e->kind)) {
+	if (r->has_caller[e->kind]) {
 		struct pfnmap_event g = *e;
 
 		caller = caller_id(r, e->caller);
@@ -438,6 +443,7 @@ int report_read_inputs(struct report *r)
 	char msg[512];
 	int i, err, rc = 0;
 
+	kinds_init(r);
 	for (i = 0; i < r->nr_in; i++) {
 		struct input *in = &r->in[i];
 

@@ -99,6 +99,9 @@ struct report {
 	__s64			worst_wall[PFNMAP_K_MAX];
 	struct zapper		zappers[MAX_ZAPPERS];
 	int			nr_zappers;
+	/* the registry's answers per kind, asked once, not per record */
+	bool			has_caller[PFNMAP_K_MAX];
+	bool			is_zap[PFNMAP_K_MAX];
 	__s64			base_ns;
 	bool			realtime;
 	int			err;
