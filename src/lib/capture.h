@@ -28,10 +28,11 @@
 #define CAP_MAGIC		"PFNMAPCF"	/* 8 bytes, no NUL */
 /*
  * 2: chunks may be zstd (CAP_CF_ZSTD); 3: names sections (kernel symbols,
- * cgroup paths).  Formats 1 and 2 are read too; a format-2 reader refuses
- * format 3 rather than take a names section for damage.
+ * cgroup paths); 4: start times delta-coded in a chunk
+ * (CAP_CF_DELTA_START).  Older formats are read too; an older reader
+ * refuses a newer format rather than take what it adds for damage.
  */
-#define CAP_VERSION		3
+#define CAP_VERSION		4
 #define CAP_VERSION_NO_NAMES	2
 #define CAP_FIXED_LEN		32	/* file header before the TLVs */
 #define CAP_HEADER_MAX		(1U << 20)
@@ -49,7 +50,10 @@
 /* Chunk flags */
 #define CAP_CF_SHUFFLE		(1U << 0)	/* byte-transposed records */
 #define CAP_CF_ZSTD		(1U << 1)	/* a zstd frame, else zlib */
-#define CAP_CF_KNOWN		(CAP_CF_SHUFFLE | CAP_CF_ZSTD)
+/* start_ns of record i > 0 is its difference from record i - 1's */
+#define CAP_CF_DELTA_START	(1U << 2)
+#define CAP_CF_KNOWN		(CAP_CF_SHUFFLE | CAP_CF_ZSTD | \
+				 CAP_CF_DELTA_START)
 
 /* Header TLV tags; a reader skips tags it does not know. */
 enum cap_tag {
@@ -140,7 +144,8 @@ struct cap_writer_opts {
 	bool		zlib;		/* zlib chunks (older readers), not zstd */
 	__u64		max_bytes;	/* 0: no limit */
 	bool		writeback;	/* start writeback of every chunk */
-	bool		no_names;	/* format 2: for readers before format 3 */
+	/* 0: CAP_VERSION; 2 (no names) or 3 (no deltas): for older readers */
+	__u32		format;
 };
 
 /*

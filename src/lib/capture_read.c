@@ -320,12 +320,32 @@ static int deliver_one(struct reader *r, struct pfnmap_event *e)
 }
 
 /* Records as they are in r->raw (a chunk not byte-transposed). */
-static int deliver_flat(struct reader *r, __u8 *raw, __u32 n)
+/*
+ * CAP_CF_DELTA_START: start_ns as the difference from the record before
+ * (little-endian, as stored): back to times, *prev carried from block to
+ * block of the chunk.
+ */
+static void undelta_start(struct pfnmap_event *recs, size_t cnt, __u64 *prev)
+{
+	size_t i;
+	__u8 *p;
+
+	for (i = 0; i < cnt; i++) {
+		p = (__u8 *)&recs[i].start_ns;
+		*prev += get_le64(p);
+		put_le64(p, *prev);
+	}
+}
+
+static int deliver_flat(struct reader *r, __u8 *raw, __u32 n, bool delta)
 {
 	struct pfnmap_event *recs = (struct pfnmap_event *)raw;
+	__u64 prev = 0;
 	__u32 i;
 	int ret;
 
+	if (delta)
+		undelta_start(recs, n, &prev);
 	for (i = 0; i < n; i++)
 		if ((ret = deliver_one(r, &recs[i])))
 			return ret;
@@ -427,13 +447,22 @@ static void move_tile(struct reader *r, const __u8 *src, __u32 n, size_t t,
 			d[i * REC_SIZE + k] = s[k * n + i];
 }
 
+/* The tile holding start_ns, which delta decoding rewrites per block. */
+#define START_TILE	(offsetof(struct pfnmap_event, start_ns) / TILE)
+_Static_assert(offsetof(struct pfnmap_event, start_ns) % TILE + 8 <= TILE,
+	       "start_ns is within one tile");
+
 /* Byte b of record i is at src[b * n + i] (docs/capture-format.md). */
-static int deliver_shuffled(struct reader *r, const __u8 *src, __u32 n)
+static int deliver_shuffled(struct reader *r, const __u8 *src, __u32 n,
+			    bool delta)
 {
 	__u16 same = constant_tiles(src, n);
 	size_t t, i, i0, cnt;
+	__u64 prev = 0;
 	int ret;
 
+	if (delta)
+		same &= ~(1U << START_TILE);
 	for (t = 0; t < NR_TILES; t++)
 		if (same & (1U << t))
 			fill_tile(r, src, n, t);
@@ -442,6 +471,8 @@ static int deliver_shuffled(struct reader *r, const __u8 *src, __u32 n)
 		for (t = 0; t < NR_TILES; t++)
 			if (!(same & (1U << t)))
 				move_tile(r, src, n, t, i0, cnt);
+		if (delta)
+			undelta_start(r->blk, cnt, &prev);
 		for (i = 0; i < cnt; i++)
 			if ((ret = deliver_one(r, &r->blk[i])))
 				return ret;
@@ -526,8 +557,8 @@ static int read_chunk(struct reader *r, enum step *step)
 	if (!n)
 		return 0;
 	if (flags & CAP_CF_SHUFFLE)
-		return deliver_shuffled(r, recs, n);
-	return deliver_flat(r, recs, n);
+		return deliver_shuffled(r, recs, n, flags & CAP_CF_DELTA_START);
+	return deliver_flat(r, recs, n, flags & CAP_CF_DELTA_START);
 }
 
 /* ---- names ---------------------------------------------------------- */
