@@ -429,19 +429,36 @@ static __always_inline int ioctl_kind(__u32 cmd)
 	return -1;
 }
 
-/* Reads the ioctl's user struct: address, length, and what was done. */
+/* The u64 at byte off of the ioctl's struct, read whole into u[]. */
+static __always_inline __u64 ioctl_u64(const __u64 *u, __u32 off)
+{
+	return u[(off / 8) & 7];
+}
+
+/*
+ * Reads the ioctl's user struct: address, length, and what was done.
+ * One read of the struct's first bytes, up to its last field we use,
+ * rather than one per field (each a fault-safe user access).  Every
+ * field we read is 8-byte aligned in its UAPI struct.
+ */
 static __always_inline void ioctl_args(struct pfnmap_event *e, __u32 kind,
 				       __u64 arg, long ret)
 {
 	const volatile struct pfnmap_op_layout *l = &layout[kind];
-	__u64 addr = 0, len = 0;
+	__u32 end = l->uaddr_off;
+	__u64 u[8] = {}, addr, len;
 	__s64 done = 0;
 
-	bpf_probe_read_user(&addr, sizeof(addr), (void *)(arg + l->uaddr_off));
-	bpf_probe_read_user(&len, sizeof(len), (void *)(arg + l->ulen_off));
+	if (l->ulen_off > end)
+		end = l->ulen_off;
+	if (l->udone_off > end)
+		end = l->udone_off;
+	end = (end & 0x38) + 8;
+	bpf_probe_read_user(u, end, (void *)arg);
+	addr = ioctl_u64(u, l->uaddr_off);
+	len = ioctl_u64(u, l->ulen_off);
 	if (l->udone_off)
-		bpf_probe_read_user(&done, sizeof(done),
-				    (void *)(arg + l->udone_off));
+		done = ioctl_u64(u, l->udone_off);
 	else if (ret == 0)
 		done = len;
 	e->addr = addr;

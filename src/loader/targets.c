@@ -281,6 +281,21 @@ static const struct ioctl_view views[] = {
 	    .ulen_off = offsetof(struct vfio_iommu_type1_dma_map, size) } },
 };
 
+/* The BPF side reads these as u64s of an array (ioctl_args()). */
+#define ALIGNED8(type, m)	(offsetof(struct type, m) % 8 == 0)
+_Static_assert(ALIGNED8(uffdio_copy, copy) &&
+	       ALIGNED8(uffdio_zeropage, zeropage) &&
+	       ALIGNED8(uffdio_continue, mapped) &&
+	       ALIGNED8(uffdio_poison, updated) &&
+	       ALIGNED8(uffdio_move, dst) && ALIGNED8(uffdio_move, len) &&
+	       ALIGNED8(uffdio_move, move) &&
+	       ALIGNED8(uffdio_writeprotect, range.start) &&
+	       ALIGNED8(uffdio_writeprotect, range.len) &&
+	       ALIGNED8(vfio_iommu_type1_dma_map, vaddr) &&
+	       ALIGNED8(vfio_iommu_type1_dma_map, size) &&
+	       offsetof(struct uffdio_move, move) < 64,
+	       "an ioctl view reads 8-byte aligned fields in its first 64 bytes");
+
 int ioctl_fill_hook(const struct ioctl_view *v)
 {
 	return v && _IOC_TYPE(v->cmd) == UFFDIO ? H_UFFD_IOCTL : -1;

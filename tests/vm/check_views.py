@@ -45,6 +45,14 @@ class Check:
         if fo:
             self.eq("report follow_pfnmap.calls", fo["calls"],
                     w["maps"] * w["bar_pages"] + fo["failures"])
+        # --mode syscall: the MAP_DMA ioctls, from their user structs
+        w, r = self.load("map-sys.work.json"), self.load("map-sys.report.json")
+        p = r["kinds"]["vfio_map_dma"]
+        self.eq("--mode syscall: report vfio_map_dma.count", p["count"], w["maps"])
+        self.eq("--mode syscall: report vfio_map_dma.pages", p["pages"],
+                w["maps"] * w["bar_pages"])
+        self.eq("--mode syscall: report vfio_pin.count",
+                r["kinds"]["vfio_pin"]["count"], 0)
 
     def top(self):
         snaps = self.load("top.json", every=True)

@@ -14,6 +14,10 @@ pfnmap report --json -i "$out/copy.data" > "$out/copy.report.json" 2>> "$out/rec
 pfnmap record -f -o "$out/map.data" -- \
 	pfnmap-stress vfio-map -n 20 > "$out/map.work.json" 2>> "$out/record.err"
 pfnmap report --json -i "$out/map.data" > "$out/map.report.json" 2>> "$out/record.err"
+# the fallback of a VFIO host without fentry or kprobes: MAP_DMA ioctls
+pfnmap record --mode syscall -f -o "$out/map-sys.data" -- \
+	pfnmap-stress vfio-map -n 20 > "$out/map-sys.work.json" 2>> "$out/record.err"
+pfnmap report --json -i "$out/map-sys.data" > "$out/map-sys.report.json" 2>> "$out/record.err"
 
 # $1: file the view writes; waits until its first snapshot is out
 started() {
