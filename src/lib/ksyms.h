@@ -4,9 +4,9 @@
  * format), for the loader (does a function exist, under which name, where
  * does it end) and the views (a caller address as "func+0x1c [module]").
  *
- * One read of the file, no I/O afterwards.  Names are kept even when
- * kptr_restrict shows every address as 0: existence checks still work,
- * address lookups then find nothing.
+ * One read of the file (two at most for a part of it), no I/O afterwards.
+ * Names are kept even when kptr_restrict shows every address as 0:
+ * existence checks still work, address lookups then find nothing.
  */
 #ifndef __PFNMAP_KSYMS_H
 #define __PFNMAP_KSYMS_H
@@ -29,6 +29,24 @@ struct ksyms;
 
 /* Reads path (NULL: /proc/kallsyms); NULL with errno set on failure. */
 struct ksyms *ksyms_load(const char *path);
+
+/* What ksyms_load_some()'s keep() answers for a name: 0, or these. */
+#define KSYMS_KEEP	(1 << 0)	/* keep every symbol of this name */
+#define KSYMS_END	(1 << 1)	/* and its end, for ksyms_range() */
+
+typedef int (*ksyms_keep_fn)(const char *name, void *ctx);
+
+/*
+ * A table of only the symbols keep() asks for, read a piece at a time:
+ * for the loader, which asks about a few dozen names, and must not hold
+ * the whole table (MiBs) beside the kernel's BTF.  By name and prefix
+ * it answers as the whole table would, for the names it kept; so does
+ * ksyms_range() for those kept with KSYMS_END (their end is the next
+ * higher address in the whole file), and for no other.  ksyms_func()
+ * and ksyms_label() only see the symbols kept.
+ */
+struct ksyms *ksyms_load_some(const char *path, ksyms_keep_fn keep,
+			      void *ctx);
 void ksyms_free(struct ksyms *k);
 size_t ksyms_count(const struct ksyms *k);
 

@@ -8,6 +8,9 @@
  * loading and attaching an empty fentry program says whether the kernel
  * lets us (this machine's host kernel answers EPERM, 6.1 answers -524
  * for functions with more than six arguments).
+ *
+ * Of kallsyms only the names targets.c can ask about are kept: the whole
+ * table would cost 10 MiB while the kernel's BTF is held too.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -19,10 +22,143 @@
 #include <bpf/libbpf.h>
 #include "ksyms.h"
 #include "probe.h"
+#include "targets.h"
+
+/* What a wanted name keeps besides KSYMS_KEEP and KSYMS_END: */
+#define KW_CLONES	(1 << 8)	/* its compiler clones "name.*" */
+
+struct kwant {
+	char		name[128];
+	int		flags;
+};
+
+static int cmp_want(const void *a, const void *b)
+{
+	return strcmp(((const struct kwant *)a)->name,
+		      ((const struct kwant *)b)->name);
+}
+
+/* The wanted name that is name[0..len), or NULL. */
+static const struct kwant *want_find(const struct kenv *k, const char *name,
+				     size_t len)
+{
+	size_t lo = 0, hi = k->nwant;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		const char *w = k->want[mid].name;
+		int c = strncmp(w, name, len);
+
+		if (!c && w[len])
+			c = 1;		/* w is longer */
+		if (!c)
+			return &k->want[mid];
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return NULL;
+}
+
+/* Adds name, or what flags add to it if it is there (unsorted yet). */
+static int want(struct kenv *k, const char *name, int flags)
+{
+	struct kwant *w;
+	size_t i;
+
+	for (i = 0; i < k->nwant; i++) {
+		if (!strcmp(k->want[i].name, name)) {
+			k->want[i].flags |= flags;
+			return 0;
+		}
+	}
+	w = realloc(k->want, (k->nwant + 1) * sizeof(*w));
+	if (!w)
+		return -ENOMEM;
+	k->want = w;
+	w += k->nwant++;
+	snprintf(w->name, sizeof(w->name), "%s", name);
+	w->flags = flags;
+	return 0;
+}
+
+/*
+ * Every name session.c's planning may look up: the hooks' functions (and
+ * clones), raw tracepoints and knames.  One it asks about that is not
+ * here still gets its answer, from the whole table (see table()).
+ */
+static int want_names(struct kenv *k)
+{
+	const struct candidate *c;
+	const char *const *z;
+	char tp[160];
+	int id, err = 0;
+
+	for (id = 0; !err && id < H_MAX; id++) {
+		for (c = hooks[id].cands; !err && c && c->func; c++) {
+			err = want(k, c->func, KSYMS_KEEP | KW_CLONES);
+			snprintf(tp, sizeof(tp), "__tracepoint_%s", c->func);
+			if (!err && hooks[id].rt)
+				err = want(k, tp, KSYMS_KEEP);
+		}
+	}
+	if (!err)
+		err = want(k, knames.fault_handler, KSYMS_KEEP | KSYMS_END);
+	for (z = knames.zero_pfn; !err && *z; z++)
+		err = want(k, *z, KSYMS_KEEP);
+	if (!err)
+		err = want(k, knames.vmemmap_base, KSYMS_KEEP);
+	qsort(k->want, k->nwant, sizeof(*k->want), cmp_want);
+	return err;
+}
+
+/* ksyms_load_some()'s filter: wanted names and their clones. */
+static int keep_sym(const char *name, void *ctx)
+{
+	const struct kenv *k = ctx;
+	const struct kwant *w = want_find(k, name, strlen(name));
+	const char *dot;
+
+	if (w)
+		return w->flags & (KSYMS_KEEP | KSYMS_END);
+	/* "func.constprop.0", "func.isra.0.cold" */
+	for (dot = strchr(name, '.'); dot; dot = strchr(dot + 1, '.')) {
+		w = want_find(k, name, dot - name);
+		if (w && (w->flags & KW_CLONES))
+			return KSYMS_KEEP;
+	}
+	return 0;
+}
+
+/*
+ * The table that answers need about name: the kept part, or for a name
+ * want_names() misses the whole of kallsyms, read at the first such
+ * question (right, only no longer lean).  NULL if that cannot be read.
+ */
+static const struct ksyms *table(struct kenv *k, const char *name, int need)
+{
+	const struct kwant *w = want_find(k, name, strlen(name));
+
+	if (w && (w->flags & need) == need)
+		return k->ksyms;
+	if (!k->all_tried) {
+		k->all_tried = true;
+		k->all = ksyms_load(NULL);
+	}
+	return k->all;
+}
+
+static const struct ksym *find_sym(struct kenv *k, const char *name)
+{
+	const struct ksyms *t = table(k, name, KSYMS_KEEP);
+
+	return t ? ksyms_by_name(t, name) : NULL;
+}
 
 unsigned long long kenv_sym_addr(struct kenv *k, const char *name)
 {
-	const struct ksym *s = ksyms_by_name(k->ksyms, name);
+	const struct ksym *s = find_sym(k, name);
 
 	return s ? s->addr : 0;
 }
@@ -30,27 +166,29 @@ unsigned long long kenv_sym_addr(struct kenv *k, const char *name)
 int kenv_sym_range(struct kenv *k, const char *name, unsigned long long *lo,
 		   unsigned long long *hi)
 {
-	__u64 l, h;
-	int err = ksyms_range(k->ksyms, name, &l, &h);
+	const struct ksyms *t = table(k, name, KSYMS_KEEP | KSYMS_END);
+	__u64 l = 0, h = 0;
+	int err = t ? ksyms_range(t, name, &l, &h) : -ENOENT;
 
 	*lo = l;
 	*hi = h;
 	return err;
 }
 
-bool kenv_has_sym(const struct kenv *k, const char *name)
+bool kenv_has_sym(struct kenv *k, const char *name)
 {
-	return ksyms_by_name(k->ksyms, name);
+	return find_sym(k, name);
 }
 
 /* A compiler clone "name.constprop.0" etc., or NULL. */
-static const char *clone_sym(const struct kenv *k, const char *name)
+static const char *clone_sym(struct kenv *k, const char *name)
 {
+	const struct ksyms *t = table(k, name, KSYMS_KEEP | KW_CLONES);
 	const struct ksym *s;
 	char pfx[160];
 
 	snprintf(pfx, sizeof(pfx), "%s.", name);
-	s = ksyms_by_prefix(k->ksyms, pfx);
+	s = t ? ksyms_by_prefix(t, pfx) : NULL;
 	return s ? s->name : NULL;
 }
 
@@ -64,14 +202,18 @@ int kenv_open(struct kenv *k)
 		return -ENOENT;
 	k->have_kprobes = !access("/sys/bus/event_source/devices/kprobe/type",
 				  F_OK);
+	if (want_names(k))
+		return -ENOMEM;
 	/* names even if kptr_restrict hides addresses: enough to choose */
-	k->ksyms = ksyms_load(NULL);
+	k->ksyms = ksyms_load_some(NULL, keep_sym, k);
 	return k->ksyms ? 0 : -errno;
 }
 
 void kenv_close(struct kenv *k)
 {
+	ksyms_free(k->all);
 	ksyms_free(k->ksyms);
+	free(k->want);
 	btf__free(k->vmlinux);
 	memset(k, 0, sizeof(*k));
 }

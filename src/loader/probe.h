@@ -10,11 +10,16 @@
 
 struct kprobe_env;
 struct ksyms;
+struct kwant;
 
 struct kenv {
 	struct btf	*vmlinux;
 	const char	*btf_path;	/* $PFNMAP_BTF, NULL: the kernel's own */
-	struct ksyms	*ksyms;		/* /proc/kallsyms */
+	struct ksyms	*ksyms;		/* /proc/kallsyms: the wanted names */
+	struct kwant	*want;		/* those names, sorted */
+	size_t		nwant;
+	struct ksyms	*all;		/* all of it, read if another is asked */
+	bool		all_tried;
 	int		fentry_err;	/* 0 untested, 1 ok, <0 -errno refused */
 	bool		have_kprobes;
 };
@@ -33,7 +38,7 @@ void kenv_close(struct kenv *k);
 /* Probes func (in module, or vmlinux if NULL), filling *fp. */
 void kenv_probe(struct kenv *k, const char *func, const char *module,
 		struct func_probe *fp);
-bool kenv_has_sym(const struct kenv *k, const char *name);
+bool kenv_has_sym(struct kenv *k, const char *name);
 /* Address of a kernel symbol, 0 if none. */
 unsigned long long kenv_sym_addr(struct kenv *k, const char *name);
 /* Does struct sname have a member mname in the kernel's BTF? */

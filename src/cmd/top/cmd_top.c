@@ -14,6 +14,7 @@
  * dropped between intervals.
  */
 #include <errno.h>
+#include <malloc.h>
 #include <math.h>
 #include <signal.h>
 #include <stdio.h>
@@ -283,6 +284,21 @@ static int on_record(void *ctx, const struct pfnmap_event *e)
 
 /* The loop */
 
+/* A reading is big (every group whole): it waits packed for the next. */
+static struct packed *pack_reading(const struct agg *now)
+{
+	struct packed *p = packed_new();
+	size_t i;
+
+	for (i = 0; p && i < agg_count(now); i++) {
+		if (packed_put(p, agg_at(now, i))) {
+			packed_free(p);
+			return NULL;
+		}
+	}
+	return p;
+}
+
 /*
  * The kernel's groups are cumulative and keyed by everything top can
  * group by: what each did since the last reading goes into the model,
@@ -292,6 +308,7 @@ static int read_groups(struct top *t)
 {
 	struct agg *now = agg_new(AGG_BY_ALL);
 	const struct agg_stats *g;
+	struct packed *snap;
 	struct cg_entry *c;
 	size_t i;
 	int err;
@@ -301,7 +318,8 @@ static int read_groups(struct top *t)
 	err = session_read_aggs(t->s, now);
 	for (i = 0; !err && i < agg_count(now); i++) {
 		g = agg_at(now, i);
-		agg_stats_sub(t->delta, g, t->snap ? agg_find(t->snap, &g->key) : NULL);
+		agg_stats_sub(t->delta, g, t->snap ?
+			      packed_get(t->snap, &g->key, t->before) : NULL);
 		if (!t->delta->ops)
 			continue;
 		if (t->cg.filter_id) {
@@ -313,8 +331,12 @@ static int read_groups(struct top *t)
 		}
 		err = model_add_group(&t->m, t->delta);
 	}
-	agg_free(t->snap);
-	t->snap = now;
+	snap = pack_reading(now);
+	agg_free(now);
+	if (!snap)
+		return -ENOMEM;
+	packed_free(t->snap);
+	t->snap = snap;
 	return err;
 }
 
@@ -337,6 +359,12 @@ static void tick(struct top *t)
 		return;
 	}
 	err = model_refresh(&t->m);
+	/*
+	 * A reading's groups were freed.  libbpf's freeing of the kernel's
+	 * BTF raised glibc's trim threshold to twice its size: the heap
+	 * would keep the pages of the biggest reading for good.
+	 */
+	malloc_trim(0);
 	drops = session_drops(t->s);
 	t->drops_shown = drops - t->drops;
 	t->drops = drops;
@@ -391,8 +419,9 @@ static void run(struct top *t)
 static void top_free(struct top *t)
 {
 	model_free(&t->m);
-	agg_free(t->snap);
+	packed_free(t->snap);
 	free(t->delta);
+	free(t->before);
 	cg_free(&t->cg);
 	top_ksyms_free(&t->ksyms);
 	session_close(t->s);
@@ -445,8 +474,10 @@ int cmd_top(int argc, char **argv)
 	o.sess.agg_groups = TOP_GROUPS;
 	o.sess.exemplars = PFNMAP_EX_ZAP_RACE;
 	t.delta = malloc(sizeof(*t.delta));
-	if (!t.delta || session_open(&t.s, &o.sess)) {
+	t.before = malloc(sizeof(*t.before));
+	if (!t.delta || !t.before || session_open(&t.s, &o.sess)) {
 		free(t.delta);
+		free(t.before);
 		cg_free(&t.cg);
 		return 1;
 	}

@@ -8,6 +8,10 @@
  * new interval starts at that same instant, so a rate is exactly the
  * records of the last interval divided by its measured length, and the
  * counts of successive refreshes add up to the total.
+ *
+ * `cum` keeps its groups packed (one per process that ever came by,
+ * with many short-lived ones): a group is unpacked whole to change, so
+ * it changes exactly as if it had never been packed, and packed again.
  */
 #define _GNU_SOURCE		/* qsort_r */
 #include <errno.h>
@@ -17,7 +21,7 @@
 #include <string.h>
 #include "model.h"
 
-/* Groups kept for histograms (about 13 KiB each) before starting over. */
+/* Groups kept for histograms before starting over. */
 #define CUM_MAX_GROUPS		4096
 
 const struct top_column top_columns[TOP_C_NCOLS] = {
@@ -67,24 +71,200 @@ int model_sort_parse(const char *name)
 	return -1;
 }
 
+/* Packed groups (model.h) */
+
+/*
+ * A group's words as runs: a header word (zero words to skip in its high
+ * half, words to copy in its low half), the words to copy, the next
+ * header, ... up to the end of struct agg_stats.
+ */
+#define NWORDS		(sizeof(struct agg_stats) / sizeof(__u64))
+
+_Static_assert(sizeof(struct agg_stats) % sizeof(__u64) == 0,
+	       "a group is whole words");
+
+struct packed_group {
+	struct agg_key	key;
+	__u64		ops;
+	__u64		*words;
+};
+
+struct packed {
+	struct packed_group	*g;		/* sorted by key */
+	size_t			n, cap;
+};
+
+/* The length of w packed, written to out unless NULL. */
+static size_t pack(const __u64 *w, __u64 *out)
+{
+	size_t i = 0, len = 0, zeros, lits;
+
+	while (i < NWORDS) {
+		for (zeros = 0; i + zeros < NWORDS && !w[i + zeros]; zeros++)
+			;
+		i += zeros;
+		for (lits = 0; i + lits < NWORDS && w[i + lits]; lits++)
+			;
+		if (out) {
+			out[len] = (__u64)zeros << 32 | lits;
+			memcpy(out + len + 1, w + i, lits * sizeof(*w));
+		}
+		len += 1 + lits;
+		i += lits;
+	}
+	return len;
+}
+
+static void unpack(const __u64 *in, __u64 *w)
+{
+	size_t i = 0, zeros, lits;
+
+	while (i < NWORDS) {
+		zeros = *in >> 32;
+		lits = *in++ & 0xffffffff;
+		memset(w + i, 0, zeros * sizeof(*w));
+		i += zeros;
+		memcpy(w + i, in, lits * sizeof(*w));
+		in += lits;
+		i += lits;
+	}
+}
+
+struct packed *packed_new(void)
+{
+	return calloc(1, sizeof(struct packed));
+}
+
+void packed_reset(struct packed *p)
+{
+	size_t i;
+
+	for (i = 0; i < p->n; i++)
+		free(p->g[i].words);
+	p->n = 0;
+}
+
+void packed_free(struct packed *p)
+{
+	if (!p)
+		return;
+	packed_reset(p);
+	free(p->g);
+	free(p);
+}
+
+/* Normalized keys, padding zeroed: memcmp() orders them. */
+static int key_order(const struct agg_key *a, const struct agg_key *b)
+{
+	return memcmp(a, b, sizeof(*a));
+}
+
+/* Index of the first group whose key is not below k. */
+static size_t packed_lower(const struct packed *p, const struct agg_key *k)
+{
+	size_t lo = 0, hi = p->n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (key_order(&p->g[mid].key, k) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+/* Room for a new group at i. */
+static int packed_insert(struct packed *p, size_t i)
+{
+	struct packed_group *g = p->g;
+
+	if (p->n == p->cap) {
+		size_t cap = p->cap ? 2 * p->cap : 64;
+
+		g = realloc(g, cap * sizeof(*g));
+		if (!g)
+			return -ENOMEM;
+		p->g = g;
+		p->cap = cap;
+	}
+	memmove(g + i + 1, g + i, (p->n - i) * sizeof(*g));
+	p->n++;
+	g[i].words = NULL;
+	return 0;
+}
+
+int packed_put(struct packed *p, const struct agg_stats *st)
+{
+	const __u64 *w = (const __u64 *)st;
+	__u64 *words = malloc(pack(w, NULL) * sizeof(*w));
+	size_t i = packed_lower(p, &st->key);
+
+	if (!words)
+		return -ENOMEM;
+	if ((i == p->n || key_order(&p->g[i].key, &st->key)) &&
+	    packed_insert(p, i)) {
+		free(words);
+		return -ENOMEM;
+	}
+	pack(w, words);
+	free(p->g[i].words);
+	memcpy(&p->g[i].key, &st->key, sizeof(st->key));
+	p->g[i].ops = st->ops;
+	p->g[i].words = words;
+	return 0;
+}
+
+const struct agg_stats *packed_get(const struct packed *p,
+				   const struct agg_key *k,
+				   struct agg_stats *buf)
+{
+	size_t i = packed_lower(p, k);
+
+	if (i == p->n || key_order(&p->g[i].key, k))
+		return NULL;
+	unpack(p->g[i].words, (__u64 *)buf);
+	return buf;
+}
+
+size_t packed_count(const struct packed *p)
+{
+	return p->n;
+}
+
+__u64 packed_ops(const struct packed *p)
+{
+	__u64 ops = 0;
+	size_t i;
+
+	for (i = 0; i < p->n; i++)
+		ops += p->g[i].ops;
+	return ops;
+}
+
 /* Aggregation */
 
-/* All three or none: a failed regroup leaves the old grouping intact. */
+/* All four or none: a failed regroup leaves the old grouping intact. */
 static int aggs_new(struct top_model *m, enum agg_by by)
 {
-	struct agg *cur = agg_new(by), *shown = agg_new(by), *cum = agg_new(by);
+	struct agg *cur = agg_new(by), *shown = agg_new(by), *one = agg_new(by);
+	struct packed *cum = packed_new();
 
-	if (!cur || !shown || !cum) {
+	if (!cur || !shown || !one || !cum) {
 		agg_free(cur);
 		agg_free(shown);
-		agg_free(cum);
+		agg_free(one);
+		packed_free(cum);
 		return -ENOMEM;
 	}
 	agg_free(m->cur);
 	agg_free(m->shown);
-	agg_free(m->cum);
+	agg_free(m->cum_one);
+	packed_free(m->cum);
 	m->cur = cur;
 	m->shown = shown;
+	m->cum_one = one;
 	m->cum = cum;
 	m->by = by;
 	m->nrows = 0;
@@ -100,26 +280,68 @@ int model_init(struct top_model *m, enum agg_by by, int sort,
 	memset(m, 0, sizeof(*m));
 	m->clock = clock;
 	m->sort = sort;
-	return aggs_new(m, by);
+	m->unpacked = malloc(sizeof(*m->unpacked));
+	return m->unpacked ? aggs_new(m, by) : -ENOMEM;
 }
 
 void model_free(struct top_model *m)
 {
 	agg_free(m->cur);
 	agg_free(m->shown);
-	agg_free(m->cum);
+	agg_free(m->cum_one);
+	packed_free(m->cum);
+	free(m->unpacked);
 	free(m->rows);
-	m->cur = m->shown = m->cum = NULL;
+	m->cur = m->shown = m->cum_one = NULL;
+	m->cum = NULL;
+	m->unpacked = NULL;
 	m->rows = NULL;
 	m->nrows = 0;
 }
 
+/*
+ * The group of key k (any key: the grouping narrows it) as cum has it,
+ * whole, the only group of cum_one: a change to it is then the change
+ * cum would have seen unpacked.  NULL if out of memory.
+ */
+static struct agg_stats *cum_unpack(struct top_model *m,
+				    const struct agg_key *k)
+{
+	static const struct agg_stats no_ops;
+	struct agg_stats *g;
+	struct agg_key nk;
+
+	agg_reset(m->cum_one);
+	/* a group of no operations adds nothing: the new one is empty */
+	if (agg_add_group(m->cum_one, k, &no_ops))
+		return NULL;
+	g = agg_at(m->cum_one, 0);
+	memcpy(&nk, &g->key, sizeof(nk));
+	packed_get(m->cum, &nk, g);
+	return g;
+}
+
+/* Every field agg_add() may group a record by. */
+static void event_key(struct agg_key *k, const struct pfnmap_event *e)
+{
+	memset(k, 0, sizeof(*k));
+	k->kind = e->kind;
+	k->pid = e->pid;
+	k->cgroup_id = e->cgroup_id;
+	k->caller = e->caller;
+	memcpy(k->comm, e->comm, sizeof(k->comm));
+}
+
 int model_add(struct top_model *m, const struct pfnmap_event *e)
 {
+	struct agg_key k;
+
 	/* A kind this build has no name or mode for cannot be shown. */
 	if (e->kind >= PFNMAP_K_MAX)
 		return 0;
-	if (agg_add(m->cur, e) || agg_add(m->cum, e))
+	event_key(&k, e);
+	if (agg_add(m->cur, e) || !cum_unpack(m, &k) ||
+	    agg_add(m->cum_one, e) || packed_put(m->cum, agg_at(m->cum_one, 0)))
 		return -ENOMEM;
 	return 0;
 }
@@ -129,7 +351,9 @@ int model_add_group(struct top_model *m, const struct agg_stats *st)
 	if (st->key.kind >= PFNMAP_K_MAX)
 		return 0;
 	if (agg_add_group(m->cur, &st->key, st) ||
-	    agg_add_group(m->cum, &st->key, st))
+	    !cum_unpack(m, &st->key) ||
+	    agg_add_group(m->cum_one, &st->key, st) ||
+	    packed_put(m->cum, agg_at(m->cum_one, 0)))
 		return -ENOMEM;
 	return 0;
 }
@@ -258,9 +482,9 @@ static int rows_build(struct top_model *m)
  */
 static void cum_bound(struct top_model *m, __u64 now)
 {
-	if (agg_count(m->cum) <= CUM_MAX_GROUPS)
+	if (packed_count(m->cum) <= CUM_MAX_GROUPS)
 		return;
-	agg_reset(m->cum);
+	packed_reset(m->cum);
 	m->cum_start = now;
 	snprintf(m->msg, sizeof(m->msg),
 		 "histograms restarted: more than %d groups since the last start",
@@ -411,15 +635,11 @@ void model_scroll(struct top_model *m, int rows)
 
 const struct agg_stats *model_hist_stats(const struct top_model *m)
 {
-	return m->have_sel_key ? agg_find(m->cum, &m->sel_key) : NULL;
+	return m->have_sel_key ?
+	       packed_get(m->cum, &m->sel_key, m->unpacked) : NULL;
 }
 
 __u64 model_cum_ops(const struct top_model *m)
 {
-	__u64 n = 0;
-	size_t i;
-
-	for (i = 0; i < agg_count(m->cum); i++)
-		n += agg_at(m->cum, i)->ops;
-	return n;
+	return packed_ops(m->cum);
 }

@@ -71,6 +71,29 @@ struct model_clock {
 	time_t		(*wall)(void);
 };
 
+/*
+ * Groups kept packed.  A group (struct agg_stats, 21 KiB) is mostly
+ * zeros, unused errnos and histogram buckets, and top keeps hundreds
+ * that it rarely reads: the kernel's groups between two readings, the
+ * groups of the histograms.  As runs of zero and other words they take
+ * a few hundred bytes each.  Keys must be normalized, as an agg's groups
+ * have them: they are compared whole.
+ */
+struct packed;
+
+struct packed *packed_new(void);
+void packed_free(struct packed *p);
+void packed_reset(struct packed *p);
+/* Keeps a copy of st under its key, replacing one; 0 or -ENOMEM. */
+int packed_put(struct packed *p, const struct agg_stats *st);
+/* The group of key k, unpacked into *buf; NULL if there is none. */
+const struct agg_stats *packed_get(const struct packed *p,
+				   const struct agg_key *k,
+				   struct agg_stats *buf);
+size_t packed_count(const struct packed *p);
+/* Operations of every group. */
+__u64 packed_ops(const struct packed *p);
+
 /* One group of the shown interval and its column values (NAN: unknown). */
 struct top_row {
 	const struct agg_stats	*st;
@@ -84,7 +107,9 @@ struct top_model {
 	int			sort;		/* enum top_col, sortable */
 	struct agg		*cur;		/* interval being collected */
 	struct agg		*shown;		/* the last complete interval */
-	struct agg		*cum;		/* since cum_start: histograms */
+	struct packed		*cum;		/* since cum_start: histograms */
+	struct agg		*cum_one;	/* scratch: a group of cum, whole */
+	struct agg_stats	*unpacked;	/* model_hist_stats()'s */
 	__u64			cur_start;	/* it began as shown ended */
 	__u64			shown_ns;	/* shown's length, 0: none */
 	time_t			shown_at;	/* wall clock when it ended */

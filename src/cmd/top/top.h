@@ -40,8 +40,9 @@ struct top {
 	struct cgroups		cg;
 	struct top_ksyms	ksyms;
 	struct top_model	m;
-	struct agg		*snap;		/* the kernel's groups, last read */
+	struct packed		*snap;		/* the kernel's groups, last read */
 	struct agg_stats	*delta;		/* scratch: one group's interval */
+	struct agg_stats	*before;	/* scratch: its last reading */
 	__u64			drops;		/* lost records, in all */
 	__u64			drops_shown;	/* in the shown interval */
 	long long		refreshes;
