@@ -686,6 +686,61 @@ static void test_codecs(void **state)
 	}
 }
 
+/*
+ * Every format the writer can still make for older readers reads back
+ * the same records; only format 4 delta-codes start times.
+ */
+static void test_formats(void **state)
+{
+	static const __u32 formats[] = { 2, 3, 4 };
+	struct cap_info info;
+	struct cap_status st;
+	struct cap_writer *w;
+	struct cap_meta m;
+	static __u8 buf[1 << 16];
+	size_t f;
+	int i;
+
+	(void)state;
+	make_meta(&m, 14);
+	for (f = 0; f < sizeof(formats) / sizeof(formats[0]); f++) {
+		struct cap_writer_opts o = { .format = formats[f] };
+		struct cap_trailer t = { .stop = CAP_STOP_CMD_EXIT };
+		struct got g = { 0 };
+		int fd = memfd_create("cap", 0);
+		off_t len;
+		__u32 flags;
+
+		assert_int_equal(capw_open(&w, fd, &m, &o), 0);
+		for (i = 0; i < 300; i++) {
+			struct pfnmap_event e = make_event(i);
+
+			assert_true(capw_add(w, &e) >= 0);
+		}
+		assert_int_equal(capw_finish(w, &t), 0);
+		capw_free(w);
+		len = lseek(fd, 0, SEEK_END);
+		assert_true(len < (off_t)sizeof(buf));
+		assert_int_equal(pread(fd, buf, len, 0), len);
+		close(fd);
+		assert_int_equal(read_bytes(buf, len, &info, &st, &g), 0);
+		assert_int_equal(info.version, formats[f]);
+		assert_false(cap_damaged(&st));
+		assert_int_equal(g.n, 300);
+		for (i = 0; i < 300; i++)
+			assert_true(same_event(&g.e[i], i));
+		flags = get_le32(buf + get_le32(buf + 12) + 16);
+		assert_int_equal(!!(flags & CAP_CF_DELTA_START), formats[f] >= 4);
+		free(g.e);
+	}
+	/* a format this writer does not know */
+	{
+		struct cap_writer_opts o = { .format = CAP_VERSION + 1 };
+
+		assert_int_equal(capw_open(&w, -1, &m, &o), -EINVAL);
+	}
+}
+
 /* Drops without records still reach the file, in an empty chunk. */
 static void test_empty_chunk_tells_drops(void **state)
 {
@@ -948,6 +1003,7 @@ int main(void)
 		cmocka_unit_test(test_max_bytes),
 		cmocka_unit_test(test_disk_full),
 		cmocka_unit_test(test_codecs),
+		cmocka_unit_test(test_formats),
 		cmocka_unit_test(test_empty_chunk_tells_drops),
 		cmocka_unit_test(test_merge_two),
 		cmocka_unit_test(test_fmt_count),
