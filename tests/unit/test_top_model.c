@@ -776,6 +776,295 @@ static void test_names(void **state)
 	assert_int_equal(model_sort_parse("ERR/s"), -1);
 }
 
+/*
+ * The packed group store: a group comes back byte for byte, however it
+ * packs (runs of zero words and of others), among any number of others.
+ */
+
+#define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
+#define GROUP_WORDS	(sizeof(struct agg_stats) / sizeof(__u64))
+
+/* xorshift64: random groups, the same at every run. */
+static __u64 rng_state = 88172645463325252ULL;
+
+static __u64 rng(void)
+{
+	rng_state ^= rng_state << 13;
+	rng_state ^= rng_state >> 7;
+	rng_state ^= rng_state << 17;
+	return rng_state;
+}
+
+static unsigned int rnd(unsigned int n)
+{
+	return rng() % n;
+}
+
+enum fill {
+	FILL_SPARSE,	/* mostly zero, as groups are: a few words set */
+	FILL_ALTERNATE,	/* zero, not, zero, ...: runs of one word */
+	FILL_DENSE,	/* no zero word: one run of them all */
+	FILL_BYTES,	/* random bytes, half of them 0, padding too */
+};
+
+/*
+ * Group i filled as `how` says; its pid is i + 1, the rest of its key
+ * what the filling left there (compared whole: still a key).
+ */
+static void make_group(struct agg_stats *st, unsigned int i, enum fill how)
+{
+	__u64 *w = (__u64 *)st;
+	size_t j;
+
+	memset(st, 0, sizeof(*st));
+	switch (how) {
+	case FILL_SPARSE:
+		for (j = rnd(50); j--;)
+			w[rnd(GROUP_WORDS)] = rng();
+		/* the last word in a run of words, not of zeros */
+		if (rnd(2))
+			w[GROUP_WORDS - 1] = rng() | 1;
+		st->ops = 1 + rnd(1000);
+		break;
+	case FILL_ALTERNATE:
+		for (j = (i / 10) & 1; j < GROUP_WORDS; j += 2)
+			w[j] = rng() | 1;
+		break;
+	case FILL_DENSE:
+		for (j = 0; j < GROUP_WORDS; j++)
+			w[j] = rng() | 1;
+		break;
+	case FILL_BYTES:
+		for (j = 0; j < sizeof(*st); j++)
+			((unsigned char *)st)[j] = rnd(2) ? rng() : 0;
+		break;
+	}
+	st->key.pid = i + 1;
+}
+
+/* A group as an agg makes it: a whole key (comm, cgroup, caller). */
+static void real_group(struct agg_stats *st, unsigned int i)
+{
+	struct agg *a = agg_new(AGG_BY_ALL);
+	struct pfnmap_event e = ev(i + 1, "qemu-kvm");
+	unsigned int n;
+
+	assert_non_null(a);
+	e.cgroup_id = 0x1234 + i;
+	e.caller = 0xffffffff81234560ULL + i;
+	for (n = 1 + rnd(20); n--;) {
+		e.duration_ns = 100 + rnd(1000000);
+		e.retries = rnd(4);
+		e.ret = rnd(4) ? 0 : -(__s64)(1 + rnd(40));
+		assert_int_equal(agg_add(a, &e), 0);
+	}
+	assert_int_equal(agg_count(a), 1);
+	memcpy(st, agg_at(a, 0), sizeof(*st));
+	agg_free(a);
+}
+
+/* The first word that differs, rather than 21 KiB of bytes. */
+static void assert_same_group(const struct agg_stats *got,
+			      const struct agg_stats *want)
+{
+	const __u64 *g = (const __u64 *)got, *w = (const __u64 *)want;
+	size_t i;
+
+	assert_non_null(got);
+	for (i = 0; i < GROUP_WORDS; i++)
+		if (g[i] != w[i])
+			fail_msg("word %zu of %zu: %llx, not %llx", i,
+				 GROUP_WORDS, (unsigned long long)g[i],
+				 (unsigned long long)w[i]);
+}
+
+/* packed_get() into a buffer of junk: every byte must be written. */
+static void assert_get(const struct packed *p, const struct agg_stats *want,
+		       struct agg_stats *buf)
+{
+	memset(buf, 0xa5, sizeof(*buf));
+	assert_ptr_equal(packed_get(p, &want->key, buf), buf);
+	assert_same_group(buf, want);
+}
+
+/* Group 0 all zero, key too; one in ten made by an agg; the rest filled. */
+static void make_groups(struct agg_stats *st, unsigned int n)
+{
+	static const enum fill fills[] = {
+		FILL_SPARSE, FILL_SPARSE, FILL_SPARSE, FILL_SPARSE,
+		FILL_SPARSE, FILL_SPARSE, FILL_ALTERNATE, FILL_DENSE,
+		FILL_BYTES,
+	};
+	unsigned int i;
+
+	memset(&st[0], 0, sizeof(st[0]));
+	for (i = 1; i < n; i++) {
+		if (i % 10 == 1)
+			real_group(&st[i], i);
+		else
+			make_group(&st[i], i, fills[i % ARRAY_SIZE(fills)]);
+	}
+}
+
+static void test_packed_roundtrip(void **state)
+{
+	enum { N = 300 };
+	struct agg_stats *st = calloc(N, sizeof(*st));
+	struct agg_stats *buf = malloc(sizeof(*buf));
+	struct packed *p = packed_new();
+	unsigned int order[N], i, j, t;
+	__u64 ops = 0;
+
+	(void)state;
+	assert_true(st && buf && p);
+	make_groups(st, N);
+	/* in no order: each goes in before, between or after others */
+	for (i = 0; i < N; i++)
+		order[i] = i;
+	for (i = N; i > 1; i--) {
+		j = rnd(i);
+		t = order[i - 1], order[i - 1] = order[j], order[j] = t;
+	}
+	for (i = 0; i < N; i++) {
+		assert_int_equal(packed_put(p, &st[order[i]]), 0);
+		assert_get(p, &st[order[i]], buf);
+		ops += st[order[i]].ops;
+		assert_int_equal(packed_count(p), i + 1);
+		assert_int_equal(packed_ops(p), ops);
+	}
+	/* the ones put after a group did not touch it */
+	for (i = 0; i < N; i++)
+		assert_get(p, &st[i], buf);
+	packed_free(p);
+	free(buf);
+	free(st);
+}
+
+/* A key put again: one copy, the new one, however either packs. */
+static void test_packed_replace(void **state)
+{
+	static const enum fill fills[] = {
+		FILL_SPARSE, FILL_DENSE, FILL_ALTERNATE, FILL_BYTES,
+		FILL_SPARSE,
+	};
+	struct agg_stats *st = calloc(3, sizeof(*st));
+	struct agg_stats *buf = malloc(sizeof(*buf));
+	struct packed *p = packed_new();
+	struct agg_key k;
+	size_t i;
+
+	(void)state;
+	assert_true(st && buf && p);
+	/* the groups of pid 1 and 3 beside it must stay as they are */
+	make_group(&st[0], 0, FILL_SPARSE);
+	make_group(&st[2], 2, FILL_DENSE);
+	memset(&st[0].key, 0, sizeof(k));
+	memset(&st[2].key, 0, sizeof(k));
+	st[0].key.pid = 1;
+	st[2].key.pid = 3;
+	assert_int_equal(packed_put(p, &st[0]), 0);
+	assert_int_equal(packed_put(p, &st[2]), 0);
+	memset(&k, 0, sizeof(k));
+	k.pid = 2;
+	for (i = 0; i <= ARRAY_SIZE(fills); i++) {
+		/* the last time: nothing but its key */
+		if (i < ARRAY_SIZE(fills))
+			make_group(&st[1], 1, fills[i]);
+		else
+			memset(&st[1], 0, sizeof(st[1]));
+		memcpy(&st[1].key, &k, sizeof(k));
+		assert_int_equal(packed_put(p, &st[1]), 0);
+		assert_int_equal(packed_count(p), 3);
+		assert_int_equal(packed_ops(p),
+				 st[0].ops + st[1].ops + st[2].ops);
+		assert_get(p, &st[1], buf);
+		assert_get(p, &st[0], buf);
+		assert_get(p, &st[2], buf);
+	}
+	packed_free(p);
+	free(buf);
+	free(st);
+}
+
+static void test_packed_missing(void **state)
+{
+	struct agg_stats *st = calloc(3, sizeof(*st));
+	struct agg_stats *buf = malloc(sizeof(*buf));
+	struct packed *p = packed_new();
+	struct agg_key k;
+	int i;
+
+	(void)state;
+	assert_true(st && buf && p);
+	memset(&k, 0, sizeof(k));
+	assert_null(packed_get(p, &k, buf));
+	for (i = 0; i < 3; i++) {
+		real_group(&st[i], 0);
+		st[i].key.pid = 10 * (i + 1);
+		assert_int_equal(packed_put(p, &st[i]), 0);
+	}
+	/*
+	 * Below them all, between them, above them all.  Keys are copied
+	 * with memcpy(): their padding counts, assignment may skip it.
+	 */
+	for (i = 0; i < 4; i++) {
+		memcpy(&k, &st[0].key, sizeof(k));
+		k.pid = 5 + 10 * i;
+		assert_null(packed_get(p, &k, buf));
+	}
+	/* any field of the key counts */
+	memcpy(&k, &st[1].key, sizeof(k));
+	k.comm[strlen(k.comm) - 1]++;
+	assert_null(packed_get(p, &k, buf));
+	memcpy(&k, &st[1].key, sizeof(k));
+	k.cgroup_id++;
+	assert_null(packed_get(p, &k, buf));
+	memcpy(&k, &st[1].key, sizeof(k));
+	k.caller--;
+	assert_null(packed_get(p, &k, buf));
+	memcpy(&k, &st[1].key, sizeof(k));
+	k.kind++;
+	assert_null(packed_get(p, &k, buf));
+	assert_get(p, &st[1], buf);
+	packed_free(p);
+	free(buf);
+	free(st);
+}
+
+static void test_packed_reset(void **state)
+{
+	enum { N = 50 };
+	struct agg_stats *st = calloc(N, sizeof(*st));
+	struct agg_stats *buf = malloc(sizeof(*buf));
+	struct packed *p = packed_new();
+	unsigned int i;
+
+	(void)state;
+	assert_true(st && buf && p);
+	make_groups(st, N);
+	for (i = 0; i < N; i++)
+		assert_int_equal(packed_put(p, &st[i]), 0);
+	assert_int_equal(packed_count(p), N);
+	packed_reset(p);
+	assert_int_equal(packed_count(p), 0);
+	assert_int_equal(packed_ops(p), 0);
+	for (i = 0; i < N; i++)
+		assert_null(packed_get(p, &st[i].key, buf));
+	/* and it starts over */
+	assert_int_equal(packed_put(p, &st[7]), 0);
+	assert_int_equal(packed_count(p), 1);
+	assert_int_equal(packed_ops(p), st[7].ops);
+	assert_get(p, &st[7], buf);
+	assert_null(packed_get(p, &st[8].key, buf));
+	packed_reset(p);
+	packed_reset(p);
+	assert_int_equal(packed_count(p), 0);
+	packed_free(p);
+	packed_free(NULL);
+	free(buf);
+	free(st);
+}
+
 #define T(f)	cmocka_unit_test_setup_teardown(f, setup, teardown)
 
 int main(void)
@@ -801,6 +1090,10 @@ int main(void)
 		T(test_scroll_rows_shrink),
 		T(test_quit_and_other_keys),
 		cmocka_unit_test(test_names),
+		cmocka_unit_test(test_packed_roundtrip),
+		cmocka_unit_test(test_packed_replace),
+		cmocka_unit_test(test_packed_missing),
+		cmocka_unit_test(test_packed_reset),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
