@@ -427,7 +427,8 @@ static void rows_sort(struct top_model *m)
 static void remember_sel(struct top_model *m)
 {
 	if (m->nrows) {
-		m->sel_key = m->rows[m->sel].st->key;
+		/* bytes, padding too: packed_get() compares keys whole */
+		memcpy(&m->sel_key, &m->rows[m->sel].st->key, sizeof(m->sel_key));
 		m->have_sel_key = true;
 	}
 }
