@@ -13,15 +13,7 @@
 #include <cmocka.h>
 #include "agg.h"
 #include "pfnmap_agg.h"
-
-/* Deterministic values for tests that want many of them. */
-static __u64 rng_next(__u64 *state)
-{
-	*state ^= *state << 13;
-	*state ^= *state >> 7;
-	*state ^= *state << 17;
-	return *state;
-}
+#include "test_rng.h"
 
 static struct pfnmap_event ev(int kind, __u32 pid, const char *comm)
 {

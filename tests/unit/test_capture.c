@@ -20,18 +20,11 @@
 #include <zlib.h>
 #include "agg.h"
 #include "capture.h"
+#include "test_rng.h"
 
 #define CHUNK	5	/* records per chunk in the small captures */
 
 /* ---- helpers --------------------------------------------------------- */
-
-static __u64 rng_next(__u64 *s)
-{
-	*s ^= *s << 13;
-	*s ^= *s >> 7;
-	*s ^= *s << 17;
-	return *s;
-}
 
 /* Record i of a deterministic stream with every field used. */
 static struct pfnmap_event make_event(int i)
@@ -636,6 +629,34 @@ static void test_disk_full(void **state)
 }
 
 /*
+ * n records of make_event() in one chunk, with o, into buf (size bytes):
+ * the capture's length.
+ */
+static off_t write_one_chunk(const struct cap_meta *m,
+			     const struct cap_writer_opts *o, int n,
+			     __u8 *buf, size_t size)
+{
+	struct cap_trailer t = { .stop = CAP_STOP_CMD_EXIT };
+	struct cap_writer *w;
+	int fd = memfd_create("cap", 0), i;
+	off_t len;
+
+	assert_int_equal(capw_open(&w, fd, m, o), 0);
+	for (i = 0; i < n; i++) {
+		struct pfnmap_event e = make_event(i);
+
+		assert_int_equal(capw_add(w, &e), 0);
+	}
+	assert_int_equal(capw_finish(w, &t), 0);
+	capw_free(w);
+	len = lseek(fd, 0, SEEK_END);
+	assert_true(len < (off_t)size);
+	assert_int_equal(pread(fd, buf, len, 0), len);
+	close(fd);
+	return len;
+}
+
+/*
  * zstd by default, zlib on request: the chunk flag says which, and the
  * reader reads either, records unchanged.
  */
@@ -643,7 +664,6 @@ static void test_codecs(void **state)
 {
 	struct cap_info info;
 	struct cap_status st;
-	struct cap_writer *w;
 	struct cap_meta m;
 	static __u8 buf[1 << 16];
 	int z, i;
@@ -652,24 +672,10 @@ static void test_codecs(void **state)
 	make_meta(&m, 13);
 	for (z = 0; z < 2; z++) {
 		struct cap_writer_opts o = { .zlib = z };
-		struct cap_trailer t = { .stop = CAP_STOP_CMD_EXIT };
 		struct got g = { 0 };
-		int fd = memfd_create("cap", 0);
-		off_t len;
+		off_t len = write_one_chunk(&m, &o, 100, buf, sizeof(buf));
 		__u32 flags;
 
-		assert_int_equal(capw_open(&w, fd, &m, &o), 0);
-		for (i = 0; i < 100; i++) {
-			struct pfnmap_event e = make_event(i);
-
-			assert_int_equal(capw_add(w, &e), 0);
-		}
-		assert_int_equal(capw_finish(w, &t), 0);
-		capw_free(w);
-		len = lseek(fd, 0, SEEK_END);
-		assert_true(len < (off_t)sizeof(buf));
-		assert_int_equal(pread(fd, buf, len, 0), len);
-		close(fd);
 		assert_int_equal(read_bytes(buf, len, &info, &st, &g), 0);
 		assert_false(cap_damaged(&st));
 		assert_int_equal(g.n, 100);
@@ -705,24 +711,10 @@ static void test_formats(void **state)
 	make_meta(&m, 14);
 	for (f = 0; f < sizeof(formats) / sizeof(formats[0]); f++) {
 		struct cap_writer_opts o = { .format = formats[f] };
-		struct cap_trailer t = { .stop = CAP_STOP_CMD_EXIT };
 		struct got g = { 0 };
-		int fd = memfd_create("cap", 0);
-		off_t len;
+		off_t len = write_one_chunk(&m, &o, 300, buf, sizeof(buf));
 		__u32 flags;
 
-		assert_int_equal(capw_open(&w, fd, &m, &o), 0);
-		for (i = 0; i < 300; i++) {
-			struct pfnmap_event e = make_event(i);
-
-			assert_true(capw_add(w, &e) >= 0);
-		}
-		assert_int_equal(capw_finish(w, &t), 0);
-		capw_free(w);
-		len = lseek(fd, 0, SEEK_END);
-		assert_true(len < (off_t)sizeof(buf));
-		assert_int_equal(pread(fd, buf, len, 0), len);
-		close(fd);
 		assert_int_equal(read_bytes(buf, len, &info, &st, &g), 0);
 		assert_int_equal(info.version, formats[f]);
 		assert_false(cap_damaged(&st));

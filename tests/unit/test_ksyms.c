@@ -16,6 +16,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 #include "ksyms.h"
+#include "test_rng.h"
 
 static const char kallsyms[] =
 	"0000000000000000 A fixed_percpu_data\n"
@@ -292,10 +293,7 @@ static void rng_seed(__u64 seed)
 
 static __u64 rng(void)
 {
-	rng_state ^= rng_state << 13;
-	rng_state ^= rng_state >> 7;
-	rng_state ^= rng_state << 17;
-	return rng_state;
+	return rng_next(&rng_state);
 }
 
 static unsigned int rnd(unsigned int n)

@@ -15,6 +15,7 @@
 #include <string.h>
 #include <cmocka.h>
 #include "top/model.h"
+#include "test_rng.h"
 
 #define SEC	1000000000ULL
 
@@ -789,10 +790,7 @@ static __u64 rng_state = 88172645463325252ULL;
 
 static __u64 rng(void)
 {
-	rng_state ^= rng_state << 13;
-	rng_state ^= rng_state >> 7;
-	rng_state ^= rng_state << 17;
-	return rng_state;
+	return rng_next(&rng_state);
 }
 
 static unsigned int rnd(unsigned int n)
