@@ -300,14 +300,17 @@ class Bench:
                 rows = None
 
     def cell(self, table, row, column):
-        """The cell; of a "median [min-max]" cell the median."""
+        """The cell; of a "median [min-max]" cell the median, of a
+        "difference (noise)" cell the difference (bench.md says which
+        differences are within noise; a man page quotes the median)."""
         for heading, rows in self.tables:
             if heading.startswith(table) and column in rows[0]:
                 j = rows[0].index(column)
                 for r in rows[1:]:
                     if r[0] == row and j < len(r):
-                        return re.sub(r"\s*\[.*\]$", "",
-                                      r[j]).replace("*", "")
+                        v = re.sub(r"\s*\[.*\]$", "", r[j])
+                        v = re.sub(r"\s*\(noise\)$", "", v)
+                        return v.replace("*", "")
         die("%s: no table under a heading '%s...' with a column '%s' and "
             "a row '%s' (update the @bench{}@ of man/*.8.in)" %
             (self.path, table, column, row))
