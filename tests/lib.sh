@@ -18,3 +18,21 @@ wait_for() {
 		sleep 0.05
 	done
 }
+
+# The background processes a test started ("pids+=($!)"): stop_pids
+# stops each by its PID (never by name) and forgets them; cleanup, the
+# EXIT trap of such a test, also removes its $tmp.
+pids=()
+stop_pids() {
+	local p
+
+	for p in "${pids[@]}"; do
+		kill "$p" 2> /dev/null && wait "$p" 2> /dev/null
+	done
+	pids=()
+}
+
+cleanup() {
+	stop_pids
+	[ -n "${tmp:-}" ] && rm -rf "$tmp"
+}

@@ -13,7 +13,6 @@ P=${PFNMAP:-build/pfnmap}		# PFNMAP overrides
 STRESS=${STRESS:-build/pfnmap-stress}	# STRESS overrides
 PROMETHEUS=${PROMETHEUS:-/usr/bin/prometheus}
 fails=0
-pids=()
 
 ok() { echo "ok - export: $*"; }
 notok() { echo "not ok - export: $*"; fails=$((fails + 1)); }
@@ -33,13 +32,6 @@ if [ "$(id -u)" -ne 0 ]; then
 fi
 
 tmp=$(mktemp -d /tmp/pfnmap-export.XXXXXX)
-cleanup() {
-	local p
-	for p in "${pids[@]}"; do
-		kill "$p" 2> /dev/null && wait "$p" 2> /dev/null
-	done
-	rm -rf "$tmp"
-}
 trap cleanup EXIT
 
 
@@ -143,10 +135,7 @@ if wait_for 30 scraped; then
 else
 	notok "Prometheus did not scrape within 30 s: $(tail -n 3 "$tmp/prometheus.log")"
 fi
-for p in "${pids[@]}"; do
-	kill "$p" 2> /dev/null && wait "$p" 2> /dev/null
-done
-pids=()
+stop_pids
 
 # The textfile mode: no port, a file rewritten every second; with the
 # comm label this time.

@@ -36,7 +36,6 @@ B=${PFNMAP_BUILD:-build}	# as fetch-kernel.sh and run-guest.sh
 HOST=host		# the instance labels Prometheus gives the two
 GUEST=guest-$K
 fails=0
-pids=()
 
 ok() { echo "ok - fleet: $*"; }
 notok() { echo "not ok - fleet: $*"; fails=$((fails + 1)); }
@@ -58,13 +57,6 @@ if ! tests/vm/fetch-kernel.sh "$K" > /dev/null 2>&1; then
 fi
 
 tmp=$(mktemp -d /tmp/pfnmap-fleet.XXXXXX)
-cleanup() {
-	local p
-	for p in "${pids[@]}"; do
-		kill "$p" 2> /dev/null && wait "$p" 2> /dev/null
-	done
-	rm -rf "$tmp"
-}
 trap cleanup EXIT
 # so that an interrupted run still stops QEMU, Prometheus, the exporter
 trap 'exit 130' INT TERM
