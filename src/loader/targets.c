@@ -225,6 +225,8 @@ const struct hook hooks[H_MAX] = {
 static const struct kind_uapi uapis[] = {
 	{ PFNMAP_K_UFFD_MOVE, "uffdio_move", "move",
 	  "kernel has no UFFDIO_MOVE (no struct uffdio_move in its BTF: Linux 6.8+)" },
+	{ PFNMAP_K_UFFD_POISON, "uffdio_poison", "updated",
+	  "kernel has no UFFDIO_POISON (no struct uffdio_poison in its BTF: Linux 6.6+)" },
 };
 
 const struct kind_uapi *kind_uapi_of(int kind)
