@@ -20,10 +20,8 @@
 #include <string.h>
 #include <zlib.h>
 #include <zstd.h>
-#ifdef __SSE2__
-#include <emmintrin.h>
-#endif
 #include "capture.h"
+#include "transpose.h"
 
 #define REC_SIZE	sizeof(struct pfnmap_event)
 
@@ -35,7 +33,6 @@
  * TILE x TILE at a time: TILE bytes of each of TILE records.
  */
 #define BLOCK		64
-#define TILE		16
 #define NR_TILES	(REC_SIZE / TILE)
 
 _Static_assert(REC_SIZE % TILE == 0, "a record is whole tiles");
@@ -385,53 +382,6 @@ static void fill_tile(struct reader *r, const __u8 *src, __u32 n, size_t t)
 		memcpy((__u8 *)&r->blk[i] + t * TILE, row, TILE);
 }
 
-/*
- * TILE bytes of TILE records: row k of src (rows sstride apart) becomes
- * byte k of each of the TILE records at dst.  With SSE2, four rounds of
- * interleaving (8-, 16-, 32-, then 64-bit) in registers: several times
- * faster than moving bytes one by one.
- */
-#ifdef __SSE2__
-static inline void tile_transpose(__u8 *dst, const __u8 *src, size_t sstride)
-{
-	__m128i a[TILE], b[TILE];
-	int k, j;
-
-	for (k = 0; k < TILE; k++)
-		a[k] = _mm_loadu_si128((const __m128i *)(src + k * sstride));
-	for (k = 0; k < TILE; k += 2) {
-		b[k] = _mm_unpacklo_epi8(a[k], a[k + 1]);
-		b[k + 1] = _mm_unpackhi_epi8(a[k], a[k + 1]);
-	}
-	for (k = 0; k < TILE; k += 4) {
-		a[k] = _mm_unpacklo_epi16(b[k], b[k + 2]);
-		a[k + 1] = _mm_unpackhi_epi16(b[k], b[k + 2]);
-		a[k + 2] = _mm_unpacklo_epi16(b[k + 1], b[k + 3]);
-		a[k + 3] = _mm_unpackhi_epi16(b[k + 1], b[k + 3]);
-	}
-	for (k = 0; k < TILE; k += 8)
-		for (j = 0; j < 4; j++) {
-			b[k + 2 * j] = _mm_unpacklo_epi32(a[k + j], a[k + 4 + j]);
-			b[k + 2 * j + 1] = _mm_unpackhi_epi32(a[k + j], a[k + 4 + j]);
-		}
-	for (k = 0; k < TILE / 2; k++) {
-		a[2 * k] = _mm_unpacklo_epi64(b[k], b[k + 8]);
-		a[2 * k + 1] = _mm_unpackhi_epi64(b[k], b[k + 8]);
-	}
-	for (k = 0; k < TILE; k++)
-		_mm_storeu_si128((__m128i *)(dst + k * REC_SIZE), a[k]);
-}
-#else
-static inline void tile_transpose(__u8 *dst, const __u8 *src, size_t sstride)
-{
-	size_t k, i;
-
-	for (k = 0; k < TILE; k++)
-		for (i = 0; i < TILE; i++)
-			dst[i * REC_SIZE + k] = src[k * sstride + i];
-}
-#endif
-
 /* Tile t of records [i0, i0 + cnt) of the chunk into the block. */
 static void move_tile(struct reader *r, const __u8 *src, __u32 n, size_t t,
 		      size_t i0, size_t cnt)
@@ -441,7 +391,7 @@ static void move_tile(struct reader *r, const __u8 *src, __u32 n, size_t t,
 	size_t i = 0, k;
 
 	for (; i + TILE <= cnt; i += TILE)
-		tile_transpose(d + i * REC_SIZE, s + i, n);
+		tile_transpose(d + i * REC_SIZE, REC_SIZE, s + i, n);
 	for (; i < cnt; i++)
 		for (k = 0; k < TILE; k++)
 			d[i * REC_SIZE + k] = s[k * n + i];

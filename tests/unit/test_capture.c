@@ -236,6 +236,82 @@ static void test_roundtrip_block_edges(void **state)
 	free(g.e);
 }
 
+/* n records of ev in chunks of `chunk`, then the trailer. */
+static struct capture write_events(const struct pfnmap_event *ev, int n,
+				   int chunk)
+{
+	struct cap_writer_opts o = { .chunk_records = chunk };
+	struct cap_trailer t = { .stop = CAP_STOP_CMD_EXIT };
+	struct cap_writer *w;
+	struct cap_meta m;
+	struct capture c;
+	int fd = memfd_create("cap", 0), i;
+	off_t len;
+
+	assert_true(fd >= 0);
+	make_meta(&m, 3);
+	assert_int_equal(capw_open(&w, fd, &m, &o), 0);
+	for (i = 0; i < n; i++)
+		if (capw_add(w, &ev[i]) == 1)
+			assert_int_equal(capw_flush(w, 0), 0);
+	assert_int_equal(capw_finish(w, &t), 0);
+	capw_free(w);
+	len = lseek(fd, 0, SEEK_END);
+	c.len = len;
+	c.buf = malloc(len);
+	assert_non_null(c.buf);
+	assert_int_equal(pread(fd, c.buf, len, 0), len);
+	close(fd);
+	return c;
+}
+
+/*
+ * The writer moves only the tiles that vary in a chunk and fills the
+ * others from the first record: records that differ in one byte only,
+ * for every byte of the record, around the 16-record tiles and the
+ * 64-record columns, must come back exact.
+ */
+static void test_roundtrip_one_varying_byte(void **state)
+{
+	static const int chunks[] = { 15, 16, 17, 64, 65, 130 };
+	struct pfnmap_event *ev;
+	struct cap_info info;
+	struct cap_status st;
+	struct got g = { 0 };
+	struct capture c;
+	size_t b, k, i, n;
+
+	(void)state;
+	ev = calloc(2 * 130 + 3, sizeof(*ev));
+	assert_non_null(ev);
+	for (b = 0; b < sizeof(*ev); b++) {
+		/* the reader ends comm with a NUL */
+		if (b == offsetof(struct pfnmap_event, comm) + PFNMAP_COMM_LEN - 1)
+			continue;
+		for (k = 0; k < sizeof(chunks) / sizeof(chunks[0]); k++) {
+			n = 2 * chunks[k] + 3;
+			for (i = 0; i < n; i++) {
+				ev[i] = make_event(5);
+				((__u8 *)&ev[i])[b] ^= (__u8)(i * 37 + 1);
+				/* the reader skips unknown kinds */
+				if (b == offsetof(struct pfnmap_event, kind))
+					ev[i].kind = i % PFNMAP_K_MAX;
+			}
+			c = write_events(ev, n, chunks[k]);
+			assert_int_equal(read_bytes(c.buf, c.len, &info, &st,
+						    &g), 0);
+			assert_false(cap_damaged(&st));
+			assert_int_equal(g.n, n);
+			for (i = 0; i < n; i++)
+				assert_memory_equal(&g.e[i], &ev[i],
+						    sizeof(*ev));
+			free(c.buf);
+		}
+	}
+	free(ev);
+	free(g.e);
+}
+
 static void test_header_trailer_fields(void **state)
 {
 	struct cap_meta m;
@@ -982,6 +1058,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_roundtrip),
 		cmocka_unit_test(test_roundtrip_block_edges),
+		cmocka_unit_test(test_roundtrip_one_varying_byte),
 		cmocka_unit_test(test_header_trailer_fields),
 		cmocka_unit_test(test_no_trailer),
 		cmocka_unit_test(test_truncate_everywhere),
