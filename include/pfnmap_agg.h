@@ -56,8 +56,10 @@ static inline __attribute__((always_inline)) __u32 pfnmap_lat_bucket(__u64 v)
 /*
  * The registry's counters, summed as user space sums records (agg.c):
  * SUM adds (sign-extended), MAX keeps the largest, the others are kept
- * from exemplars or records only.  AGG_##value pastes "SUM(0)" into
- * "AGG_SUM(0)", which expands to the name of the step for the counter.
+ * from exemplars or records only.  A zero is not added: most counters of
+ * an operation are zero, and each add is a load and a store.  AGG_##value
+ * pastes "SUM(0)" into "AGG_SUM(0)", which expands to the name of the
+ * step for the counter.
  */
 #define AGG_SUM(slot)		AGG_STEP_SUM
 #define AGG_MAX(m)		AGG_STEP_MAX
@@ -67,7 +69,7 @@ static inline __attribute__((always_inline)) __u32 pfnmap_lat_bucket(__u64 v)
 #define AGG_RECORD(id, f, m)
 #define AGG_STEP_NONE(id, f, m)
 #define AGG_STEP_SUM(id, f, m)						\
-	if (e->valid & PFNMAP_V_##f)					\
+	if ((e->valid & PFNMAP_V_##f) && e->m)				\
 		a->c[PFNMAP_C_##id] += (__u64)e->m;
 #define AGG_STEP_MAX(id, f, m)						\
 	if ((e->valid & PFNMAP_V_##f) && (__u64)e->m > a->c[PFNMAP_C_##id]) \
