@@ -220,12 +220,19 @@ struct pfnmap_agg {
 	__u64	errors;
 	__u64	err_other;
 	__u64	sources;		/* bit per enum pfnmap_source seen */
+	/*
+	 * Ops by validity: nearly every op of a kind has the same valid bits,
+	 * so the first two masks a group sees are counted whole, and known[]
+	 * holds only the ops of any other mask: user space adds them up.
+	 */
+	__u64	vmask[2];
+	__u64	vmask_ops[2];
 	__u64	first_ns;		/* start of the first and last op */
 	__u64	last_ns;
 	__u64	lat_sum;
 	__u64	lat_min;
 	__u64	lat_max;
-	__u64	known[PFNMAP_F_MAX];	/* ops with the field valid */
+	__u64	known[PFNMAP_F_MAX];	/* ops of other masks, field valid */
 	__u64	c[PFNMAP_C_MAX];	/* SUM: sum, MAX: largest; else 0 */
 	__u64	err[PFNMAP_AGG_ERRNOS];	/* by -ret */
 	__u64	retry_dist[PFNMAP_AGG_RETRY_DIST];	/* as agg_stats */

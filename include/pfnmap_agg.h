@@ -83,14 +83,35 @@ void pfnmap_agg_counters(struct pfnmap_agg *a, const struct pfnmap_event *e)
 #include "pfnmap_fields.def"
 }
 
+/*
+ * The fields an op knows: in one of the group's two mask slots (a load, a
+ * compare and an add), per field only for a third mask.
+ */
+static inline __attribute__((always_inline))
+void pfnmap_agg_known(struct pfnmap_agg *a, __u16 valid)
+{
+	__u32 f;
+	int i;
+
+	for (i = 0; i < 2; i++) {
+		if (!a->vmask_ops[i])
+			a->vmask[i] = valid;
+		if (a->vmask[i] == valid) {
+			a->vmask_ops[i]++;
+			return;
+		}
+	}
+	for (f = 0; f < PFNMAP_F_MAX; f++)
+		if (valid & (1U << f))
+			a->known[f]++;
+}
+
 static inline __attribute__((always_inline))
 void pfnmap_agg_fields(struct pfnmap_agg *a, const struct pfnmap_event *e)
 {
-	__u32 f, r = e->retries;
+	__u32 r = e->retries;
 
-	for (f = 0; f < PFNMAP_F_MAX; f++)
-		if (e->valid & (1U << f))
-			a->known[f]++;
+	pfnmap_agg_known(a, e->valid);
 	if (e->valid & PFNMAP_V_RETRIES)
 		a->retry_dist[r ? pfnmap_log2(r) + 1 : 0]++;
 	pfnmap_agg_counters(a, e);

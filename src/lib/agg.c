@@ -616,6 +616,18 @@ static void percpu_counters(struct agg_stats *s, const struct pfnmap_agg *v)
 	}
 }
 
+/* known[] of the ops of the two mask slots, then of all the others. */
+static void percpu_known(struct agg_stats *s, const struct pfnmap_agg *v)
+{
+	int i, f;
+
+	for (i = 0; i < 2; i++)
+		for (f = 0; f < PFNMAP_F_MAX; f++)
+			if (v->vmask[i] & (1ULL << f))
+				s->known[f] += v->vmask_ops[i];
+	add_u64s(s->known, v->known, PFNMAP_F_MAX);
+}
+
 static void percpu_add(struct agg_stats *s, const struct pfnmap_agg *v)
 {
 	int i;
@@ -628,7 +640,7 @@ static void percpu_add(struct agg_stats *s, const struct pfnmap_agg *v)
 	s->err_other += v->err_other;
 	for (i = 0; i < PFNMAP_AGG_ERRNOS; i++)
 		s->err_count[i] += v->err[i];
-	add_u64s(s->known, v->known, PFNMAP_F_MAX);
+	percpu_known(s, v);
 	add_u64s(s->retry_dist, v->retry_dist, PFNMAP_AGG_RETRY_DIST);
 	s->sources |= (__u32)v->sources;
 	percpu_latency(s, v);

@@ -692,22 +692,27 @@ static struct pfnmap_event random_record(__u64 *seed, int i)
 
 /*
  * The BPF side's sums over two CPUs, read back by agg_stats_add_percpu(),
- * are exactly what agg_add() makes of the same records.
+ * are exactly what agg_add() makes of the same records.  nmasks 0: every
+ * record has random valid bits (nearly all land in known[]); else one of
+ * nmasks masks, the most of them in the groups' two mask slots.
  */
-static void test_percpu_equals_records(void **state)
+static void percpu_equals_records(int nmasks)
 {
 	struct pfnmap_agg *cpu = calloc(2 * PFNMAP_K_MAX, sizeof(*cpu));
 	struct agg *want = new_agg(AGG_BY_KIND), *got = new_agg(AGG_BY_KIND);
 	struct agg_stats *st = malloc(sizeof(*st));
 	struct pfnmap_event e;
-	__u64 seed = 5;
+	__u64 seed = 5, masks[4];
 	int i, k;
 
-	(void)state;
 	assert_non_null(cpu);
 	assert_non_null(st);
+	for (i = 0; i < 4; i++)
+		masks[i] = rng_next(&seed) & ~PFNMAP_V_ZAP_ATTR & 0x3fff;
 	for (i = 0; i < 20000; i++) {
 		e = random_record(&seed, i);
+		if (nmasks)
+			e.valid = masks[(i / PFNMAP_K_MAX) % 7 % nmasks];
 		add(want, &e);
 		pfnmap_agg_add(&cpu[e.kind * 2 + (i % 3 == 0)], &e);
 	}
@@ -731,6 +736,21 @@ static void test_percpu_equals_records(void **state)
 	free(cpu);
 	agg_free(want);
 	agg_free(got);
+}
+
+static void test_percpu_equals_records(void **state)
+{
+	(void)state;
+	percpu_equals_records(0);
+}
+
+/* Two masks fill the slots; a third and a fourth go to known[]. */
+static void test_percpu_equals_records_masks(void **state)
+{
+	(void)state;
+	percpu_equals_records(1);
+	percpu_equals_records(2);
+	percpu_equals_records(4);
 }
 
 /* An exemplar adds its zap attribution only: it is counted already. */
@@ -839,6 +859,7 @@ int main(void)
 		cmocka_unit_test(test_total_kind_equals_by_kind),
 		cmocka_unit_test(test_bpf_bucket_is_hist_bucket),
 		cmocka_unit_test(test_percpu_equals_records),
+		cmocka_unit_test(test_percpu_equals_records_masks),
 		cmocka_unit_test(test_exemplar_adds_zap_only),
 		cmocka_unit_test(test_sub_is_second_half),
 	};
