@@ -86,6 +86,18 @@ struct capture {
 	size_t	len;
 };
 
+/* The whole file behind fd, which is closed. */
+static struct capture read_back(int fd)
+{
+	off_t len = lseek(fd, 0, SEEK_END);
+	struct capture c = { .len = len, .buf = malloc(len) };
+
+	assert_non_null(c.buf);
+	assert_int_equal(pread(fd, c.buf, len, 0), len);
+	close(fd);
+	return c;
+}
+
 /*
  * Writes n records of make_event() in chunks of `chunk`, flushing with
  * drops = chunk number, and a trailer with drops = 99.
@@ -99,9 +111,7 @@ static struct capture write_capture(const struct cap_meta *m, int first,
 		.bpf_run_cnt = 789, .stop = CAP_STOP_CMD_EXIT,
 	};
 	struct cap_writer *w;
-	struct capture c;
 	int fd = memfd_create("cap", 0), i, flushes = 0;
-	off_t len;
 
 	assert_true(fd >= 0);
 	assert_int_equal(capw_open(&w, fd, m, &o), 0);
@@ -116,13 +126,7 @@ static struct capture write_capture(const struct cap_meta *m, int first,
 	else
 		assert_int_equal(capw_flush(w, ++flushes), 0);
 	capw_free(w);
-	len = lseek(fd, 0, SEEK_END);
-	c.len = len;
-	c.buf = malloc(len);
-	assert_non_null(c.buf);
-	assert_int_equal(pread(fd, c.buf, len, 0), len);
-	close(fd);
-	return c;
+	return read_back(fd);
 }
 
 struct got {
@@ -244,9 +248,7 @@ static struct capture write_events(const struct pfnmap_event *ev, int n,
 	struct cap_trailer t = { .stop = CAP_STOP_CMD_EXIT };
 	struct cap_writer *w;
 	struct cap_meta m;
-	struct capture c;
 	int fd = memfd_create("cap", 0), i;
-	off_t len;
 
 	assert_true(fd >= 0);
 	make_meta(&m, 3);
@@ -256,13 +258,7 @@ static struct capture write_events(const struct pfnmap_event *ev, int n,
 			assert_int_equal(capw_flush(w, 0), 0);
 	assert_int_equal(capw_finish(w, &t), 0);
 	capw_free(w);
-	len = lseek(fd, 0, SEEK_END);
-	c.len = len;
-	c.buf = malloc(len);
-	assert_non_null(c.buf);
-	assert_int_equal(pread(fd, c.buf, len, 0), len);
-	close(fd);
-	return c;
+	return read_back(fd);
 }
 
 /*
