@@ -581,6 +581,22 @@ static void print_run_time(const struct rec_ctx *c,
 		 per_rec);
 }
 
+/*
+ * Bytes per record, and in a short capture, where the header's couple of
+ * KiB (kernel, modes, command line) weigh, also the records' own.
+ */
+static void print_size(const struct capw_stats *ws)
+{
+	char own[96] = "";
+
+	if (ws->bytes - ws->chunk_bytes > ws->bytes / 10)
+		snprintf(own, sizeof(own), " (%.1f in the chunks, the rest is header and names)",
+			 (double)ws->chunk_bytes / ws->records);
+	cmd_warn("%.1f bytes per record on disk%s, compression %.1fx",
+		 (double)ws->bytes / ws->records, own,
+		 (double)ws->raw_bytes / (ws->bytes ? ws->bytes : 1));
+}
+
 /* What was written and what it cost: not an error, but not a result. */
 static void print_summary(const struct rec_ctx *c, const char *path,
 			  bool self_cost)
@@ -597,9 +613,7 @@ static void print_summary(const struct rec_ctx *c, const char *path,
 		 ws.chunks == 1 ? "" : "s", bytes,
 		 !strcmp(path, "-") ? "stdout" : path, seen);
 	if (ws.records)
-		cmd_warn("%.1f bytes per record on disk, compression %.1fx",
-			 (double)ws.bytes / ws.records,
-			 (double)ws.raw_bytes / (ws.bytes ? ws.bytes : 1));
+		print_size(&ws);
 	fmt_count(d, sizeof(d), drops);
 	cmd_warn("%s records lost in the kernel (ring buffer full, or no memory for a task's state)%s",
 		 d, drops ? ": rerun with fewer kinds (-k) or a filter (-p, -c)" : "");

@@ -179,6 +179,7 @@ struct capw_stats {
 	__u64		records;	/* written in chunks */
 	__u32		chunks;
 	__u64		bytes;		/* file size so far */
+	__u64		chunk_bytes;	/* of it, the chunks (header + data) */
 	__u64		raw_bytes;	/* records before compression */
 	__u64		unwritten;	/* discarded: max_bytes or write error */
 	__u32		pending;	/* queued, not yet written */

@@ -544,6 +544,7 @@ static int write_chunk(struct cap_writer *w, __u32 n, uLongf clen, __u64 drops)
 	w->seq++;
 	w->drops = drops;
 	w->st.chunks++;
+	w->st.chunk_bytes += len;
 	w->st.records += n;
 	w->st.raw_bytes += (__u64)n * sizeof(struct pfnmap_event);
 	w->st.pending -= n;
